@@ -1,0 +1,53 @@
+import { readFileSync } from 'node:fs'
+import { type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
+import Fastify, { type FastifyInstance } from 'fastify'
+import type { Config } from './config.js'
+import adminAuth from './http/plugins/admin-auth.js'
+import catalog from './http/plugins/catalog.js'
+import dependencies, { type AppDependencies } from './http/plugins/dependencies.js'
+import metrics from './http/plugins/metrics.js'
+import problemDetails from './http/plugins/problem-details.js'
+import swagger from './http/plugins/swagger.js'
+import { registerRoutes } from './http/routes/index.js'
+
+export type { AppDependencies }
+
+/** Bodies over this are refused with 413 before they are parsed. */
+const BODY_LIMIT_BYTES = 64 * 1024
+
+function packageVersion(): string {
+  // src/app.ts and dist/app.js both sit one level below package.json.
+  const pkg: { version: string } = JSON.parse(
+    readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
+  )
+  return pkg.version
+}
+
+/**
+ * Builds the HTTP app; never listens. The entry point (start/server.ts) listens and shuts
+ * down; tests build it in process and call it with `inject` or a real port.
+ */
+export async function buildApp(
+  config: Config,
+  deps: AppDependencies,
+  options: { logStream?: { write(line: string): void } } = {},
+): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: { level: config.LOG_LEVEL, stream: options.logStream },
+    bodyLimit: BODY_LIMIT_BYTES,
+  }).withTypeProvider<TypeBoxTypeProvider>()
+  // TypeBox's own checker: bodies are validated as sent (an unknown field is a 400, not dropped).
+  app.setValidatorCompiler(TypeBoxValidatorCompiler)
+  // The API speaks JSON only: any other body is a 415, not a string that fails validation.
+  app.removeContentTypeParser('text/plain')
+
+  const version = packageVersion()
+  await app.register(problemDetails)
+  await app.register(metrics)
+  await app.register(swagger, { version })
+  await app.register(dependencies, deps)
+  await app.register(adminAuth, { adminToken: config.ADMIN_TOKEN })
+  await app.register(catalog, { config })
+  await registerRoutes(app, { version })
+  return app
+}

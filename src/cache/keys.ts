@@ -1,0 +1,16 @@
+// Key layout is a public contract: people read these keys in redis-cli and other services may too.
+
+/** `${keyPrefix}${name}:v${version}:${id}`, e.g. `product:v1:42`. */
+export function entryKey(namespace: string, version: number, id: string): string {
+  return `${namespace}v${version}:${id}`
+}
+
+/** `${keyPrefix}${name}:version`: never an entry key, since entry keys have digits after `:v`. */
+export function versionKey(namespace: string): string {
+  return `${namespace}version`
+}
+
+/** The part every key of one cache starts with: `${keyPrefix}${name}:`. */
+export function keyNamespace(keyPrefix: string, name: string): string {
+  return `${keyPrefix}${name}:`
+}

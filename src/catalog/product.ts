@@ -1,0 +1,36 @@
+import { type Static, Type } from 'typebox'
+import { Compile } from 'typebox/compile'
+
+/** The fields a client writes. `additionalProperties: false`: an unknown field is a 400, not ignored. */
+export const ProductFieldsSchema = Type.Object(
+  {
+    sku: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._-]+$' }),
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    description: Type.String({ maxLength: 5000 }),
+    price_cents: Type.Integer({ minimum: 0, maximum: 2_000_000_000 }),
+    currency: Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code, e.g. USD' }),
+    category: Type.String({ minLength: 1, maxLength: 64 }),
+    stock: Type.Integer({ minimum: 0, maximum: 2_000_000_000 }),
+  },
+  { additionalProperties: false },
+)
+export type ProductFields = Static<typeof ProductFieldsSchema>
+
+/** A product as served and as cached: its row plus the aggregate over its reviews. */
+export const ProductSchema = Type.Object({
+  id: Type.Integer({ minimum: 1 }),
+  ...ProductFieldsSchema.properties,
+  version: Type.Integer({ minimum: 1, description: 'Bumped by every write; the ETag' }),
+  created_at: Type.String({ format: 'date-time' }),
+  updated_at: Type.String({ format: 'date-time' }),
+  review_count: Type.Integer({ minimum: 0 }),
+  average_rating: Type.Union([Type.Number({ minimum: 1, maximum: 5 }), Type.Null()]),
+})
+export type Product = Static<typeof ProductSchema>
+
+const productCheck = Compile(ProductSchema)
+
+/** Validates a value decoded from the cache: anything else (a hand-written `SET`) is a miss. */
+export function isProduct(value: unknown): value is Product {
+  return productCheck.Check(value)
+}

@@ -1,0 +1,60 @@
+import { type Static, Type } from 'typebox'
+import { Value } from 'typebox/value'
+
+/**
+ * Every environment variable the service reads, in one schema. The Config type is derived
+ * from it, so the two can never drift; the names stay the env names so docs and code grep alike.
+ */
+export const ConfigSchema = Type.Object({
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8000 }),
+  HOST: Type.String({ minLength: 1, default: '0.0.0.0' }),
+  REDIS_URL: Type.String({ pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' }),
+  /** Unset: SQLite at ./data/catalog.db; `sqlite:<path>`; or `postgres://…`. */
+  DATABASE_URL: Type.Optional(Type.String({ pattern: '^(sqlite:|postgres(ql)?://)' })),
+  /** Unset: a token is generated at start and logged once. */
+  ADMIN_TOKEN: Type.Optional(Type.String({ minLength: 8 })),
+  CACHE_TTL_SECONDS: Type.Integer({ minimum: 1, maximum: 31_536_000, default: 300 }),
+  CACHE_KEY_VERSION: Type.Integer({ minimum: 1, default: 1 }),
+  REDIS_KEY_PREFIX: Type.String({ default: '' }),
+  REDIS_COMMAND_TIMEOUT_MS: Type.Integer({ minimum: 1, maximum: 60_000, default: 100 }),
+  SEED_PRODUCTS: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 10_000 }),
+  DB_EXTRA_LATENCY_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 0 }),
+  LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+    default: 'info',
+  }),
+})
+
+export type Config = Static<typeof ConfigSchema>
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+const INTEGER = /^(0|[1-9][0-9]*)$/
+
+/**
+ * Reads the known variables from `env`, applies defaults and validates them once, at start-up.
+ * Empty strings count as unset. Integers must be written as plain digits ("1.5" or "1e3" is an error,
+ * not a silent rounding). Throws a ConfigError naming every bad variable.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const raw: Record<string, unknown> = {}
+  for (const [name, schema] of Object.entries(ConfigSchema.properties)) {
+    const value = env[name]
+    if (value === undefined || value === '') continue
+    const isInteger = 'type' in schema && schema.type === 'integer'
+    raw[name] = isInteger && INTEGER.test(value) ? Number(value) : value
+  }
+  const withDefaults = Value.Default(ConfigSchema, raw)
+  if (Value.Check(ConfigSchema, withDefaults)) return withDefaults
+
+  const problems = Value.Errors(ConfigSchema, withDefaults).map((error) => {
+    const name = error.instancePath.replace(/^\//, '')
+    const allowed =
+      error.keyword === 'enum'
+        ? `: ${String(error.params.allowedValues).replaceAll(',', ', ')}`
+        : ''
+    return `${name}=${JSON.stringify(env[name])}: ${error.message}${allowed}`
+  })
+  throw new ConfigError(`Invalid configuration: ${[...new Set(problems)].join('; ')}`)
+}

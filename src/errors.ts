@@ -1,0 +1,39 @@
+/**
+ * The closed set of errors the API can answer with. Each code has one HTTP status and a
+ * human title; the one error handler (http/plugins/problem-details.ts) renders them as
+ * application/problem+json (RFC 9457) and never leaks a stack or an internal message.
+ */
+export const ERRORS = {
+  validation_failed: { status: 400, title: 'The request is not valid' },
+  invalid_json: { status: 400, title: 'The request body is not valid JSON' },
+  invalid_if_match: { status: 400, title: 'If-Match must be "*" or one strong ETag' },
+  unauthorized: { status: 401, title: 'A valid admin bearer token is required' },
+  not_found: { status: 404, title: 'No such resource' },
+  route_not_found: { status: 404, title: 'No such route' },
+  duplicate_sku: { status: 409, title: 'Another product already has this SKU' },
+  precondition_failed: { status: 412, title: 'The resource has changed (If-Match failed)' },
+  payload_too_large: { status: 413, title: 'The request body is too large' },
+  unsupported_media_type: { status: 415, title: 'The request body must be application/json' },
+  service_unavailable: { status: 503, title: 'A dependency is unavailable' },
+  internal: { status: 500, title: 'Internal server error' },
+} as const satisfies Record<string, { status: number; title: string }>
+
+export type ErrorCode = keyof typeof ERRORS
+
+export class AppError extends Error {
+  override readonly name = 'AppError'
+  readonly status: number
+  /** Extra members of the problem document (e.g. validation errors, the current version). */
+  readonly extensions: Record<string, unknown> | undefined
+
+  constructor(
+    readonly code: ErrorCode,
+    /** Shown to the client: say what was wrong with *their* request, never internals. */
+    readonly detail?: string,
+    options?: { cause?: unknown; extensions?: Record<string, unknown> },
+  ) {
+    super(detail ?? ERRORS[code].title, { cause: options?.cause })
+    this.status = ERRORS[code].status
+    this.extensions = options?.extensions
+  }
+}

@@ -1,0 +1,27 @@
+import fp from 'fastify-plugin'
+import type { Redis } from 'ioredis'
+import type { Database } from '../../db/client.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    database: Database
+    redis: Redis
+  }
+}
+
+export interface AppDependencies {
+  database: Database
+  redis: Redis
+}
+
+/**
+ * Exposes the connections the entry point opened. The entry point owns them and closes them
+ * after the app has drained, because a worker in the same process may still be using them.
+ */
+export default fp<AppDependencies>(
+  async (app, { database, redis }) => {
+    app.decorate('database', database)
+    app.decorate('redis', redis)
+  },
+  { name: 'dependencies' },
+)

@@ -1,0 +1,65 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { AppError, ERRORS, type ErrorCode } from '../../errors.js'
+
+/** Fastify's own errors that are the client's fault, mapped onto our closed set of codes. */
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_json',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_json',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'validation_failed',
+}
+
+function toAppError(error: FastifyError): AppError {
+  if (error instanceof AppError) return error
+  if (error.validation) {
+    const errors = error.validation.map((v) => ({ path: v.instancePath, message: v.message }))
+    return new AppError('validation_failed', `${error.validationContext}: ${error.message}`, {
+      extensions: { errors },
+    })
+  }
+  const mapped = error.code ? FASTIFY_CODES[error.code] : undefined
+  if (mapped) return new AppError(mapped, undefined, { cause: error })
+  // JSON.parse errors from the body parser arrive as a SyntaxError with status 400.
+  if (error instanceof SyntaxError || (error.statusCode === 400 && !error.code)) {
+    return new AppError('invalid_json', undefined, { cause: error })
+  }
+  if (error.statusCode === 413)
+    return new AppError('payload_too_large', undefined, { cause: error })
+  return new AppError('internal', undefined, { cause: error })
+}
+
+export function sendProblem(reply: FastifyReply, request: FastifyRequest, error: AppError) {
+  return reply
+    .code(error.status)
+    .type('application/problem+json')
+    .send({
+      type: 'about:blank',
+      title: ERRORS[error.code].title,
+      status: error.status,
+      code: error.code,
+      detail: error.detail ?? ERRORS[error.code].title,
+      instance: request.url,
+      ...error.extensions,
+    })
+}
+
+/** The one place errors become responses: problem+json, a stable `code`, never a stack. */
+export default fp(
+  async (app) => {
+    app.setErrorHandler((error: FastifyError, request, reply) => {
+      const problem = toAppError(error)
+      if (problem.status >= 500) request.log.error({ err: error }, 'request failed')
+      return sendProblem(reply, request, problem)
+    })
+    app.setNotFoundHandler((request, reply) =>
+      sendProblem(
+        reply,
+        request,
+        new AppError('route_not_found', `No route for ${request.method} ${request.url}`),
+      ),
+    )
+  },
+  { name: 'problem-details' },
+)

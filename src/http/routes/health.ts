@@ -1,0 +1,67 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+
+const DependencyState = Type.Union([Type.Literal('up'), Type.Literal('down')])
+const ReadinessSchema = Type.Object({
+  status: Type.Union([Type.Literal('ready'), Type.Literal('unavailable')]),
+  checks: Type.Object({ redis: DependencyState, database: DependencyState }),
+})
+
+/** A dependency that does not answer within this is reported down. */
+const CHECK_TIMEOUT_MS = 1000
+
+async function answers(check: () => Promise<unknown>): Promise<'up' | 'down'> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('timed out')), CHECK_TIMEOUT_MS)
+  })
+  try {
+    await Promise.race([check(), timeout])
+    return 'up'
+  } catch {
+    return 'down'
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const tags = ['operations']
+
+  app.get(
+    '/health',
+    {
+      schema: {
+        tags,
+        summary: 'Liveness: 200 while the process runs',
+        response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+      },
+    },
+    async () => ({ status: 'ok' as const }),
+  )
+
+  app.get(
+    '/ready',
+    {
+      schema: {
+        tags,
+        summary: 'Readiness: 200 only when Redis and the database answer, else 503',
+        response: { 200: ReadinessSchema, 503: ReadinessSchema },
+      },
+    },
+    async (_request, reply) => {
+      const [redis, database] = await Promise.all([
+        answers(() => app.redis.ping()),
+        answers(() => app.database.ping()),
+      ])
+      const ready = redis === 'up' && database === 'up'
+      reply.code(ready ? 200 : 503)
+      return {
+        status: ready ? ('ready' as const) : ('unavailable' as const),
+        checks: { redis, database },
+      }
+    },
+  )
+}
+
+export default healthRoutes

@@ -1,0 +1,143 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { etagOf, expectedVersionFrom } from '../../if-match.js'
+import { adminSecurity, IdParams, problemResponses } from '../../schemas/common.js'
+import {
+  IfMatchHeaders,
+  ProductFieldsSchema,
+  ProductListQuery,
+  ProductPageSchema,
+  ProductPatchSchema,
+  ProductReadSchema,
+  ProductSchema,
+} from '../../schemas/products.js'
+
+const tags = ['products']
+const XCacheHeader = {
+  'x-cache': { type: 'string', enum: ['HIT', 'MISS'], description: 'Did the cache answer?' },
+}
+
+const productRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { catalog } = app
+
+  app.get(
+    '/products',
+    {
+      schema: {
+        tags,
+        summary: 'List products, by id, a page at a time',
+        querystring: ProductListQuery,
+        response: { 200: ProductPageSchema, ...problemResponses(400) },
+      },
+    },
+    async (request) => {
+      const { cursor, limit = '20' } = request.query
+      const page = await catalog.list(cursor ? Number(cursor) : undefined, Number(limit))
+      return {
+        items: page.items,
+        next_cursor: page.nextAfterId === undefined ? null : String(page.nextAfterId),
+      }
+    },
+  )
+
+  app.get(
+    '/products/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Read a product through the cache (cache-aside)',
+        params: IdParams,
+        response: {
+          200: { ...ProductReadSchema, headers: XCacheHeader },
+          ...problemResponses(400, 404),
+        },
+      },
+    },
+    async (request, reply) => {
+      const read = await catalog.read(Number(request.params.id))
+      reply.header('x-cache', read.source === 'cache' ? 'HIT' : 'MISS')
+      reply.header('etag', etagOf(read.product.version))
+      return { source: read.source, data: read.product }
+    },
+  )
+
+  app.post(
+    '/products',
+    {
+      preHandler: app.requireAdmin,
+      schema: {
+        tags,
+        summary: 'Create a product',
+        security: adminSecurity,
+        body: ProductFieldsSchema,
+        response: { 201: ProductSchema, ...problemResponses(400, 401, 409, 413, 415) },
+      },
+    },
+    async (request, reply) => {
+      const product = await catalog.create(request.body)
+      reply.code(201).header('location', `/products/${product.id}`)
+      return reply.header('etag', etagOf(product.version)).send(product)
+    },
+  )
+
+  const write = { tags, security: adminSecurity, params: IdParams, headers: IfMatchHeaders }
+  const writeProblems = problemResponses(400, 401, 404, 409, 412, 413, 415)
+
+  app.put(
+    '/products/:id',
+    {
+      preHandler: app.requireAdmin,
+      schema: {
+        ...write,
+        summary: 'Replace a product; then its cache entry is invalidated',
+        body: ProductFieldsSchema,
+        response: { 200: ProductSchema, ...writeProblems },
+      },
+    },
+    async (request, reply) => {
+      const expected = expectedVersionFrom(request.headers['if-match'])
+      const product = await catalog.update(Number(request.params.id), request.body, expected)
+      return reply.header('etag', etagOf(product.version)).send(product)
+    },
+  )
+
+  app.patch(
+    '/products/:id',
+    {
+      preHandler: app.requireAdmin,
+      schema: {
+        ...write,
+        summary: 'Change some fields of a product; then its cache entry is invalidated',
+        body: ProductPatchSchema,
+        response: { 200: ProductSchema, ...writeProblems },
+      },
+    },
+    async (request, reply) => {
+      const expected = expectedVersionFrom(request.headers['if-match'])
+      const product = await catalog.update(Number(request.params.id), request.body, expected)
+      return reply.header('etag', etagOf(product.version)).send(product)
+    },
+  )
+
+  app.delete(
+    '/products/:id',
+    {
+      preHandler: app.requireAdmin,
+      schema: {
+        ...write,
+        summary: 'Delete a product and its cache entry',
+        response: {
+          204: Type.Null({ description: 'Deleted' }),
+          ...problemResponses(400, 401, 404, 412),
+        },
+      },
+    },
+    async (request, reply) => {
+      const expected = expectedVersionFrom(request.headers['if-match'])
+      await catalog.remove(Number(request.params.id), expected)
+      return reply.code(204).send(null)
+    },
+  )
+}
+
+export default productRoutes

@@ -1,0 +1,42 @@
+import { Type } from 'typebox'
+import { ProductFieldsSchema, ProductSchema } from '../../catalog/product.js'
+import { IdString } from './common.js'
+
+export { ProductFieldsSchema, ProductSchema }
+
+export const ProductReadSchema = Type.Object({
+  source: Type.Union([Type.Literal('cache'), Type.Literal('db')], {
+    description: 'cache: a cache tier answered; db: the database was read',
+  }),
+  data: ProductSchema,
+})
+
+export const ProductPatchSchema = Type.Partial(ProductFieldsSchema, {
+  additionalProperties: false,
+  minProperties: 1,
+})
+
+export const ProductListQuery = Type.Object(
+  {
+    cursor: Type.Optional({ ...IdString, description: 'next_cursor of the previous page' }),
+    limit: Type.Optional(Type.String({ pattern: '^(?:[1-9]|[1-9][0-9]|100)$', default: '20' })),
+  },
+  { additionalProperties: false },
+)
+
+export const ProductPageSchema = Type.Object({
+  items: Type.Array(ProductSchema),
+  next_cursor: Type.Union([Type.String(), Type.Null()], {
+    description: 'Pass as ?cursor= for the next page; null on the last page',
+  }),
+})
+
+export const IfMatchHeaders = Type.Object({
+  'if-match': Type.Optional(
+    Type.String({ description: 'Write only if the product is still at this ETag, e.g. "3"' }),
+  ),
+})
+
+export const KeyVersionSchema = Type.Object({
+  version: Type.Integer({ minimum: 1, description: 'Current product key version (vN in keys)' }),
+})

@@ -1,0 +1,95 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { createServer } from 'node:net'
+import { Redis } from 'ioredis'
+import { afterAll, describe, expect, it } from 'vitest'
+import { sqlite } from '../support/app.js'
+import { deleteByPrefix, REDIS_URL, uniquePrefix } from '../support/redis.js'
+
+const ENTRY = new URL('../../src/start/server.ts', import.meta.url).pathname
+
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const address = server.address()
+  server.close()
+  if (!address || typeof address === 'string') throw new Error('no port')
+  return address.port
+}
+
+function startServer(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY], {
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout?.on('data', (chunk) => {
+    output += chunk
+  })
+  child.stderr?.on('data', (chunk) => {
+    output += chunk
+  })
+  return { child, output: () => output }
+}
+
+async function waitForHealth(base: string, child: ChildProcess, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`)
+    try {
+      if ((await fetch(`${base}/health`)).ok) return
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  throw new Error('server did not become healthy')
+}
+
+describe('the server process (src/start/server.ts)', () => {
+  const prefix = uniquePrefix()
+  afterAll(async () => {
+    const redis = new Redis(REDIS_URL)
+    await deleteByPrefix(redis, prefix)
+    await redis.quit()
+  })
+
+  it('migrates, seeds, serves MISS then HIT, and exits 0 on SIGTERM', async () => {
+    const database = await sqlite.create()
+    const port = await freePort()
+    const server = startServer({
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: database.url,
+      REDIS_KEY_PREFIX: prefix,
+      SEED_PRODUCTS: '25',
+    })
+    try {
+      const base = `http://127.0.0.1:${port}`
+      await waitForHealth(base, server.child)
+      const first = await fetch(`${base}/products/1`)
+      expect(first.status).toBe(200)
+      expect(first.headers.get('x-cache')).toBe('MISS')
+      const second = await fetch(`${base}/products/1`)
+      expect(second.headers.get('x-cache')).toBe('HIT')
+      // ADMIN_TOKEN unset: one is generated and logged once.
+      expect(server.output().match(/"adminToken"/g)).toHaveLength(1)
+
+      server.child.kill('SIGTERM')
+      const [code] = await once(server.child, 'exit')
+      expect(code).toBe(0)
+    } finally {
+      server.child.kill('SIGKILL')
+      await database.cleanup()
+    }
+  })
+
+  it('refuses to start on a bad variable, naming it', async () => {
+    const server = startServer({ PORT: 'eighty', CACHE_TTL_SECONDS: '-5' })
+    const [code] = await once(server.child, 'exit')
+    expect(code).toBe(1)
+    expect(server.output()).toMatch(/PORT="eighty"/)
+    expect(server.output()).toMatch(/CACHE_TTL_SECONDS="-5"/)
+    expect(server.output()).not.toMatch(/at .*\.ts:\d+/) // a message, not a stack trace
+  })
+})

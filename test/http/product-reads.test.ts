@@ -1,0 +1,121 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { auth, startTestApp, type TestApp } from '../support/app.js'
+
+describe('GET /products/:id through the cache', () => {
+  let t: TestApp
+  beforeAll(async () => {
+    t = await startTestApp()
+  })
+  afterAll(() => t.close())
+
+  const read = (id: number | string) => t.app.inject({ method: 'GET', url: `/products/${id}` })
+  const productKey = (id: number, version = 1) =>
+    `${t.config.REDIS_KEY_PREFIX}product:v${version}:${id}`
+
+  it('misses, then hits, with the product in the body', async () => {
+    const first = await read(1)
+    expect(first.statusCode).toBe(200)
+    expect(first.headers['x-cache']).toBe('MISS')
+    expect(first.json()).toMatchObject({ source: 'db', data: { id: 1, version: 1 } })
+
+    const second = await read(1)
+    expect(second.headers['x-cache']).toBe('HIT')
+    expect(second.json()).toEqual({ ...first.json(), source: 'cache' })
+    expect(second.headers.etag).toBe('"1"')
+  })
+
+  it('stores the entry at <prefix>product:v<version>:<id> with a TTL', async () => {
+    await read(2)
+    const raw = await t.dependencies.redis.get(productKey(2))
+    expect(raw).toContain('"sku"')
+    const ttl = await t.dependencies.redis.pttl(productKey(2))
+    expect(ttl).toBeGreaterThan(290_000)
+    expect(ttl).toBeLessThanOrEqual(330_000)
+  })
+
+  it('reads the review aggregate with the product', async () => {
+    const { data } = (await read(3)).json()
+    expect(data.review_count).toBeGreaterThan(0)
+    expect(data.average_rating).toBeGreaterThanOrEqual(1)
+    expect(data.average_rating).toBeLessThanOrEqual(5)
+  })
+
+  it('misses again after explicit invalidation', async () => {
+    await read(4)
+    expect((await read(4)).headers['x-cache']).toBe('HIT')
+    const invalidated = await t.app.inject({
+      method: 'DELETE',
+      url: '/products/cache/4',
+      headers: auth,
+    })
+    expect(invalidated.statusCode).toBe(204)
+    expect(await t.dependencies.redis.exists(productKey(4))).toBe(0)
+    expect((await read(4)).headers['x-cache']).toBe('MISS')
+  })
+
+  it('treats a corrupt entry as a miss and overwrites it', async () => {
+    await t.dependencies.redis.set(productKey(5), 'pen')
+    const response = await read(5)
+    expect(response.statusCode).toBe(200)
+    expect(response.headers['x-cache']).toBe('MISS')
+    expect((await read(5)).headers['x-cache']).toBe('HIT')
+  })
+
+  it('answers 404 problem+json for an unknown id, and does not cache it', async () => {
+    const response = await read(999_999)
+    expect(response.statusCode).toBe(404)
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/)
+    expect(response.json()).toMatchObject({ status: 404, code: 'not_found' })
+    expect(await t.dependencies.redis.exists(productKey(999_999))).toBe(0)
+  })
+
+  it.each(['abc', '0', '-1', '1.5', '1e3', '0x10', '01', '2147483648', '99999999999', '%20'])(
+    'answers 400 for the id %s',
+    async (id) => {
+      const response = await read(id)
+      expect(response.statusCode).toBe(400)
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/)
+      expect(response.json()).toMatchObject({ status: 400, code: 'validation_failed' })
+    },
+  )
+
+  it('accepts the largest id and answers 404', async () => {
+    expect((await read(2_147_483_647)).statusCode).toBe(404)
+  })
+})
+
+describe('versioned keys', () => {
+  let t: TestApp
+  beforeAll(async () => {
+    t = await startTestApp({ CACHE_KEY_VERSION: '7' })
+  })
+  afterAll(() => t.close())
+
+  it('starts at CACHE_KEY_VERSION and a bump makes every product miss', async () => {
+    const version = await t.app.inject({ method: 'GET', url: '/cache/version' })
+    expect(version.json()).toEqual({ version: 7 })
+
+    for (const id of [1, 2, 3]) await t.app.inject({ method: 'GET', url: `/products/${id}` })
+    const prefix = t.config.REDIS_KEY_PREFIX
+    expect(await t.dependencies.redis.exists(`${prefix}product:v7:1`)).toBe(1)
+
+    const bump = await t.app.inject({ method: 'POST', url: '/cache/version', headers: auth })
+    expect(bump.statusCode).toBe(200)
+    expect(bump.json()).toEqual({ version: 8 })
+    expect(await t.dependencies.redis.get(`${prefix}product:version`)).toBe('8')
+
+    for (const id of [1, 2, 3]) {
+      const response = await t.app.inject({ method: 'GET', url: `/products/${id}` })
+      expect(response.headers['x-cache']).toBe('MISS')
+    }
+    expect(await t.dependencies.redis.exists(`${prefix}product:v8:1`)).toBe(1)
+    expect((await t.app.inject({ method: 'GET', url: '/cache/version' })).json()).toEqual({
+      version: 8,
+    })
+  })
+
+  it('needs the admin token to bump', async () => {
+    const response = await t.app.inject({ method: 'POST', url: '/cache/version' })
+    expect(response.statusCode).toBe(401)
+  })
+})

@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { auth, startTestApp, type TestApp } from '../support/app.js'
+import { type RedisServer, startRedisServer } from '../support/redis.js'
+
+/** Polls `check` until it returns true or the deadline passes. */
+async function eventually(check: () => Promise<boolean>, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (await check()) return
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms`)
+}
+
+describe('Redis goes away and comes back', () => {
+  let redis: RedisServer
+  let t: TestApp
+  beforeAll(async () => {
+    redis = await startRedisServer()
+    t = await startTestApp({ REDIS_URL: redis.url })
+  })
+  afterAll(async () => {
+    await t?.close().catch(() => undefined) // its Redis may be gone: nothing to clean there
+    await redis?.stop()
+  })
+
+  const read = (id: number) => t.app.inject({ method: 'GET', url: `/products/${id}` })
+
+  it('serves from the database while Redis is down, quickly, never a 5xx', async () => {
+    await read(1)
+    expect((await read(1)).headers['x-cache']).toBe('HIT')
+
+    await redis.kill()
+    for (let i = 0; i < 20; i++) {
+      const started = performance.now()
+      const response = await read(1 + (i % 3))
+      const elapsed = performance.now() - started
+      expect(response.statusCode).toBe(200)
+      expect(response.headers['x-cache']).toBe('MISS')
+      expect(elapsed).toBeLessThan(1000) // generous: the budget is the 100 ms command timeout
+    }
+
+    const write = await t.app.inject({
+      method: 'PATCH',
+      url: '/products/2',
+      headers: auth,
+      payload: { stock: 7 },
+    })
+    expect(write.statusCode).toBe(200)
+    expect((await read(2)).json().data.stock).toBe(7)
+
+    const ready = await t.app.inject({ method: 'GET', url: '/ready' })
+    expect(ready.statusCode).toBe(503)
+    expect(ready.json()).toEqual({
+      status: 'unavailable',
+      checks: { redis: 'down', database: 'up' },
+    })
+    expect((await t.app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200)
+
+    const metrics = (await t.app.inject({ method: 'GET', url: '/metrics' })).body
+    expect(metrics).toMatch(/^cache_errors_total\{cache="product",operation="get"\} [1-9]/m)
+  })
+
+  it('caches again once Redis is back, without a restart', async () => {
+    await redis.restart()
+    await eventually(async () => {
+      await read(1)
+      return (await read(1)).headers['x-cache'] === 'HIT'
+    })
+    expect((await t.app.inject({ method: 'GET', url: '/ready' })).statusCode).toBe(200)
+  })
+})

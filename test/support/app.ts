@@ -1,0 +1,52 @@
+import type { FastifyInstance } from 'fastify'
+import { buildApp } from '../../src/app.js'
+import { type Config, loadConfig } from '../../src/config.js'
+import { type Dependencies, openDependencies } from '../../src/start/dependencies.js'
+import { type TestDialect, testDialects } from './databases.js'
+import { deleteByPrefix, REDIS_URL, uniquePrefix } from './redis.js'
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789'
+export const auth = { authorization: `Bearer ${ADMIN_TOKEN}` }
+
+export interface TestApp {
+  app: FastifyInstance
+  config: Config
+  dependencies: Dependencies
+  close(): Promise<void>
+}
+
+export const sqlite = testDialects.find((dialect) => dialect.name === 'sqlite') as TestDialect
+
+/**
+ * Builds the real app on its own database (SQLite unless told otherwise) and its own Redis key
+ * prefix, so tests in parallel never see each other's data. `close` removes both.
+ */
+export async function startTestApp(
+  env: Record<string, string> = {},
+  dialect: TestDialect = sqlite,
+): Promise<TestApp> {
+  const database = await dialect.create()
+  const config = loadConfig({
+    DATABASE_URL: database.url,
+    REDIS_URL,
+    REDIS_KEY_PREFIX: uniquePrefix(),
+    ADMIN_TOKEN,
+    SEED_PRODUCTS: '20',
+    LOG_LEVEL: 'silent',
+    ...env,
+  })
+  const { dependencies } = await openDependencies(config)
+  const app = await buildApp(config, dependencies)
+  await app.ready()
+  return {
+    app,
+    config,
+    dependencies,
+    async close() {
+      await app.close()
+      await deleteByPrefix(dependencies.redis, config.REDIS_KEY_PREFIX)
+      await dependencies.close()
+      await database.cleanup()
+    },
+  }
+}

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest'
+import { ConfigError, loadConfig } from '../../src/config.js'
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    expect(loadConfig({})).toEqual({
+      PORT: 8000,
+      HOST: '0.0.0.0',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      CACHE_TTL_SECONDS: 300,
+      CACHE_KEY_VERSION: 1,
+      REDIS_KEY_PREFIX: '',
+      REDIS_COMMAND_TIMEOUT_MS: 100,
+      SEED_PRODUCTS: 10_000,
+      DB_EXTRA_LATENCY_MS: 0,
+      LOG_LEVEL: 'info',
+    })
+  })
+
+  it('reads and converts every variable', () => {
+    const config = loadConfig({
+      PORT: '9000',
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test',
+      ADMIN_TOKEN: 'a-long-enough-token',
+      CACHE_TTL_SECONDS: '60',
+      REDIS_KEY_PREFIX: 'staging:',
+      LOG_LEVEL: 'debug',
+    })
+    expect(config).toMatchObject({
+      PORT: 9000,
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test',
+      CACHE_TTL_SECONDS: 60,
+      REDIS_KEY_PREFIX: 'staging:',
+      LOG_LEVEL: 'debug',
+    })
+  })
+
+  it('treats an empty value as unset', () => {
+    expect(loadConfig({ PORT: '', DATABASE_URL: '' })).toMatchObject({ PORT: 8000 })
+    expect(loadConfig({ DATABASE_URL: '' }).DATABASE_URL).toBeUndefined()
+  })
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '1.5'],
+    ['PORT', '70000'],
+    ['CACHE_TTL_SECONDS', '0'],
+    ['CACHE_TTL_SECONDS', '1e3'],
+    ['SEED_PRODUCTS', '-1'],
+    ['REDIS_URL', 'http://127.0.0.1:6379'],
+    ['DATABASE_URL', 'mysql://root@localhost/test'],
+    ['LOG_LEVEL', 'loud'],
+    ['ADMIN_TOKEN', 'short'],
+  ])('rejects %s=%s, naming the variable', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError)
+    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}="${value}"`))
+  })
+
+  it('names every bad variable at once', () => {
+    expect(() => loadConfig({ PORT: 'x', LOG_LEVEL: 'y' })).toThrow(/PORT=.*LOG_LEVEL=/)
+  })
+})

@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 20_000,
+    hookTimeout: 30_000,
+    // Files share one Redis and one PostgreSQL; each test isolates itself by key prefix / schema.
+    fileParallelism: true,
+    maxWorkers: 2,
+  },
+})
