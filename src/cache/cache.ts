@@ -53,6 +53,7 @@ export class Cache<T> {
    * cache starts on `initialVersion`, is bypassed, and catches up when Redis answers.
    */
   async start(): Promise<void> {
+    this.#redis.off('ready', this.#onReady) // at most one listener, however often start() runs
     this.#redis.on('ready', this.#onReady)
     await whenReady(this.#redis, this.#redis.options.commandTimeout ?? DEFAULT_READY_WAIT_MS)
     await this.#version.start()
@@ -84,7 +85,11 @@ export class Cache<T> {
    * Answers from Redis, or runs the loader and stores what it returns (unless undefined).
    * Redis failures are reported to the observer and never thrown; loader errors are the caller's.
    */
-  async getOrSet(id: string, loader: Loader<T>, options?: GetOrSetOptions): Promise<CacheLookup<T>> {
+  async getOrSet(
+    id: string,
+    loader: Loader<T>,
+    options?: GetOrSetOptions,
+  ): Promise<CacheLookup<T>> {
     const { observer, name, ttlMs, ttlJitter } = withCallOptions(this.#options, options)
     // The fill goes to the key read, so a version bumped while the loader ran leaves this
     // (possibly stale) value under the old version, where nobody reads it.
@@ -95,7 +100,11 @@ export class Cache<T> {
     observer.load(name)
     const value = await loader()
     if (value !== undefined && found.canFill) {
-      await this.#tier.fill(key, { value, storedAt: Date.now() }, ttlWithJitterMs(ttlMs, ttlJitter, Math.random))
+      await this.#tier.fill(
+        key,
+        { value, storedAt: Date.now() },
+        ttlWithJitterMs(ttlMs, ttlJitter, Math.random),
+      )
     }
     return { value, status: 'miss' }
   }
@@ -106,7 +115,11 @@ export class Cache<T> {
     const key = entryKey(this.#namespace, await this.#version.confirmedVersion(), id)
     // undefined means "no such thing" (see Loader), which is never stored.
     if (value === undefined) return this.#tier.remove(key)
-    await this.#tier.write(key, { value, storedAt: Date.now() }, ttlWithJitterMs(ttlMs, ttlJitter, Math.random))
+    await this.#tier.write(
+      key,
+      { value, storedAt: Date.now() },
+      ttlWithJitterMs(ttlMs, ttlJitter, Math.random),
+    )
   }
 
   /** Invalidates one id; rejects (after reporting) if Redis did not take it, so the caller can retry. */

@@ -17,7 +17,9 @@ const NAME_PATTERN = /^[A-Za-z0-9_-]+$/
 
 export function resolveCacheOptions<T>(raw: CacheOptions<T>): ResolvedCacheOptions<T> {
   if (!NAME_PATTERN.test(raw.name)) {
-    throw new RangeError(`Cache option name must match ${NAME_PATTERN}, got ${JSON.stringify(raw.name)}`)
+    throw new RangeError(
+      `Cache option name must match ${NAME_PATTERN}, got ${JSON.stringify(raw.name)}`,
+    )
   }
   const ttlSeconds = raw.ttlSeconds ?? 300
   const ttlJitter = raw.ttlJitter ?? 0.1
@@ -29,7 +31,9 @@ export function resolveCacheOptions<T>(raw: CacheOptions<T>): ResolvedCacheOptio
     throw new RangeError(`Cache option ttlJitter must be a number >= 0, got ${ttlJitter}`)
   }
   if (!(Number.isSafeInteger(initialVersion) && initialVersion >= 1)) {
-    throw new RangeError(`Cache option initialVersion must be an integer >= 1, got ${initialVersion}`)
+    throw new RangeError(
+      `Cache option initialVersion must be an integer >= 1, got ${initialVersion}`,
+    )
   }
   return {
     name: raw.name,

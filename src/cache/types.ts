@@ -24,13 +24,21 @@ export interface CacheObserver {
   hit?(cache: string, tier: CacheTier): void
   miss?(cache: string): void
   load?(cache: string): void
-  /** A Redis call failed or timed out; the read fell through to the loader. Never thrown. */
+  /**
+   * A Redis call failed or timed out. Reads and fills carry on without Redis and never throw
+   * (a read falls through to the loader); `set`, `delete` and `bumpVersion`, which a caller asked
+   * for, also reject so that an invalidation that did not happen can be retried.
+   */
   error?(cache: string, operation: CacheOperation, error: unknown): void
 }
 
 export interface CacheOptions<T> {
-  /** Names the cache in keys and metrics labels (e.g. `product`). */
+  /** Names the cache in keys and metrics labels (e.g. `product`): letters, digits, `_` and `-`. */
   name: string
+  /**
+   * Owned by the caller. Create it with `createRedisClient`: the cache relies on its command
+   * timeout (the most a slow Redis adds to a read) and on its failing fast while disconnected.
+   */
   redis: Redis
   /** Prepended to every key. @default '' */
   keyPrefix?: string
@@ -47,7 +55,7 @@ export interface CacheOptions<T> {
   observer?: CacheObserver
 }
 
-/** Per-call overrides: a shallow merge over the cache's resolved options. */
+/** Per-call overrides for `getOrSet` and `set`: a shallow merge over the cache's resolved options. */
 export interface GetOrSetOptions {
   ttlSeconds?: number
 }

@@ -83,10 +83,10 @@ export function createProductRepository(
 
   return {
     async findById(id) {
-      if (extraLatencyMs > 0) await sleep(extraLatencyMs)
       const row = isStorableId(id)
         ? await selectRecords().where('products.id', '=', id).executeTakeFirst()
         : undefined
+      if (extraLatencyMs > 0) await sleep(extraLatencyMs)
       return row === undefined ? undefined : toRecord(row)
     },
 

@@ -12,7 +12,7 @@ export interface SeedOptions {
 }
 
 export interface SeedResult {
-  /** False when the catalog already had products and nothing was written. */
+  /** False when the catalog already had products (or none were asked for): nothing was written. */
   seeded: boolean
   /** Rows this call inserted. */
   products: number
@@ -32,15 +32,20 @@ const PRODUCTS_PER_ROUND = 1_000
  * concurrent seeder (server and worker starting together) waiting until it can see the rows.
  */
 export async function seedIfEmpty(database: Database, options: SeedOptions): Promise<SeedResult> {
+  if (!Number.isInteger(options.products) || options.products < 0) {
+    throw new RangeError(`products must be a whole number >= 0: ${options.products}`)
+  }
   const started = performance.now()
   const maxParameters = MAX_PARAMETERS[database.dialect]
   const counts = await withSeedLock(database, async (db) => {
     const existing = await db.selectFrom('products').select('id').limit(1).executeTakeFirst()
-    if (existing !== undefined) return undefined
+    if (existing !== undefined || options.products === 0) return undefined
     const written = await insertCatalog(db, options, maxParameters)
     // Explicit ids leave the PostgreSQL sequence behind; SQLite's AUTOINCREMENT follows by itself.
-    if (database.dialect === 'postgres' && written.products > 0) {
-      await sql`select setval(pg_get_serial_sequence('products', 'id'), ${written.products})`.execute(db)
+    if (database.dialect === 'postgres') {
+      await sql`select setval(pg_get_serial_sequence('products', 'id'), ${written.products})`.execute(
+        db,
+      )
     }
     return written
   })
@@ -81,7 +86,7 @@ async function insertCatalog(
     reviewCount += reviews.length
     onProgress?.(last, total)
   }
-  return { products: Math.max(0, total), reviews: reviewCount }
+  return { products: total, reviews: reviewCount }
 }
 
 /** Serialises seeders: SQLite by taking the write lock up front, PostgreSQL by a table lock. */

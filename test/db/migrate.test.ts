@@ -18,20 +18,22 @@ const product = {
 }
 
 describe.each(testDialects)('migrations on $name', (dialect) => {
-  const opened: Array<{ database: Database; testDatabase: TestDatabase }> = []
-  async function open(testDatabase?: TestDatabase): Promise<Database> {
-    const target = testDatabase ?? (await dialect.create())
-    const database = await openDatabase(target.url)
-    opened.push({ database, testDatabase: target })
+  const created: TestDatabase[] = []
+  const handles: Database[] = []
+  /** Opens `url`, or a fresh test database when none is given. */
+  async function open(url?: string): Promise<Database> {
+    if (url === undefined) {
+      const testDatabase = await dialect.create()
+      created.push(testDatabase)
+      url = testDatabase.url
+    }
+    const database = await openDatabase(url)
+    handles.push(database)
     return database
   }
   afterEach(async () => {
-    for (const { database } of opened.splice(0).reverse()) await database.close()
-  })
-  afterEach(async () => {
-    // Each TestDatabase once, after every handle on it is closed.
-    const unique = new Set(opened.map((it) => it.testDatabase))
-    for (const testDatabase of unique) await testDatabase.cleanup()
+    for (const database of handles.splice(0)) await database.close()
+    for (const testDatabase of created.splice(0)) await testDatabase.cleanup()
   })
 
   it('creates the schema on an empty database, and a second run changes nothing', async () => {
@@ -105,11 +107,29 @@ describe.each(testDialects)('migrations on $name', (dialect) => {
     'lets several processes migrate the same database at once',
     async () => {
       const first = await open()
-      const testDatabase = opened[0]?.testDatabase
-      const handles = [first, await open(testDatabase), await open(testDatabase)]
-      await Promise.all(handles.map((it) => migrateToLatest(it.db, it.dialect)))
+      const url = created[0]?.url
+      const all = [first, await open(url), await open(url)]
+      await Promise.all(all.map((it) => migrateToLatest(it.db, it.dialect)))
       const { rows } = await sql`select name from kysely_migration`.execute(first.db)
       expect(rows).toHaveLength(2)
+    },
+  )
+
+  it.runIf(dialect.name === 'postgres')(
+    'migrates a schema chosen by search_path even when another schema is already migrated',
+    async () => {
+      const main = await open()
+      await migrateToLatest(main.db, main.dialect)
+      await sql`create schema tenant_b`.execute(main.db)
+      const url = new URL(created[0]?.url ?? '')
+      url.searchParams.set('options', '-c search_path=tenant_b')
+      const tenant = await open(url.toString())
+      await migrateToLatest(tenant.db, tenant.dialect)
+      const { rows } = await sql<{ schema: string }>`
+        select table_schema as schema from information_schema.tables
+        where table_name = 'products' order by table_schema
+      `.execute(main.db)
+      expect(rows.map((it) => it.schema)).toEqual(['public', 'tenant_b'])
     },
   )
 })

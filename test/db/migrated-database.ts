@@ -13,7 +13,13 @@ export interface MigratedDatabase {
 export async function openMigratedDatabase(dialect: TestDialect): Promise<MigratedDatabase> {
   const testDatabase: TestDatabase = await dialect.create()
   const database = await openDatabase(testDatabase.url)
-  await migrateToLatest(database.db, database.dialect)
+  try {
+    await migrateToLatest(database.db, database.dialect)
+  } catch (error) {
+    await database.close()
+    await testDatabase.cleanup()
+    throw error
+  }
   return {
     database,
     url: testDatabase.url,

@@ -8,11 +8,21 @@ export interface LuaScript {
   lua: string
 }
 
-export type ScriptCall = (keys: readonly string[], args: readonly (string | number)[]) => Promise<unknown>
+export type ScriptCall = (
+  keys: readonly string[],
+  args: readonly (string | number)[],
+) => Promise<unknown>
 
 /** Reads a script from this folder. The build must copy `*.lua` next to the compiled files. */
 export function loadScript(file: string, options: Omit<LuaScript, 'lua'>): LuaScript {
-  return { ...options, lua: readFileSync(new URL(`./${file}`, import.meta.url), 'utf8') }
+  const url = new URL(`./${file}`, import.meta.url)
+  try {
+    return { ...options, lua: readFileSync(url, 'utf8') }
+  } catch (error) {
+    throw new Error(`Cannot read ${url.pathname}: is the build copying src/**/*.lua?`, {
+      cause: error,
+    })
+  }
 }
 
 /**
@@ -23,6 +33,8 @@ export function defineScript(redis: Redis, script: LuaScript): ScriptCall {
   if (typeof Reflect.get(redis, script.name) !== 'function') {
     redis.defineCommand(script.name, { numberOfKeys: script.numberOfKeys, lua: script.lua })
   }
-  const command = Reflect.get(redis, script.name) as (...args: (string | number)[]) => Promise<unknown>
+  const command = Reflect.get(redis, script.name) as (
+    ...args: (string | number)[]
+  ) => Promise<unknown>
   return (keys, args) => command.call(redis, ...keys, ...args)
 }
