@@ -34,6 +34,8 @@ export async function buildApp(
 ): Promise<FastifyInstance> {
   const app = Fastify({
     logger: { level: config.LOG_LEVEL, stream: options.logStream },
+    // A log line per request costs more than a cache hit; turn them on with LOG_LEVEL=debug.
+    disableRequestLogging: !['debug', 'trace'].includes(config.LOG_LEVEL),
     bodyLimit: BODY_LIMIT_BYTES,
   }).withTypeProvider<TypeBoxTypeProvider>()
   // TypeBox's own checker: bodies are validated as sent (an unknown field is a 400, not dropped).
