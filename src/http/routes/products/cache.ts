@@ -13,7 +13,10 @@ const productCacheRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: "Drop one product's cache entry; the next read loads it from the database",
         security: adminSecurity,
         params: IdParams,
-        response: { 204: Type.Null({ description: 'Invalidated' }), ...problemResponses(400, 401) },
+        response: {
+          204: Type.Null({ description: 'Invalidated' }),
+          ...problemResponses(400, 401, 503),
+        },
       },
     },
     async (request, reply) => {
