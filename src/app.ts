@@ -3,6 +3,7 @@ import { type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from '@fastify/typ
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Config } from './config.js'
 import adminAuth from './http/plugins/admin-auth.js'
+import cacheStack from './http/plugins/cache-stack.js'
 import catalog from './http/plugins/catalog.js'
 import dependencies, { type AppDependencies } from './http/plugins/dependencies.js'
 import metrics from './http/plugins/metrics.js'
@@ -49,7 +50,8 @@ export async function buildApp(
   await app.register(swagger, { version })
   await app.register(dependencies, deps)
   await app.register(adminAuth, { adminToken: config.ADMIN_TOKEN })
+  await app.register(cacheStack, { config })
   await app.register(catalog, { config })
-  await registerRoutes(app, { version })
+  await registerRoutes(app, { version, graceSeconds: config.CACHE_GRACE_SECONDS })
   return app
 }

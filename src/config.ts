@@ -13,7 +13,18 @@ export const ConfigSchema = Type.Object({
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^(sqlite:|postgres(ql)?://)' })),
   /** Unset: a token is generated at start and logged once. */
   ADMIN_TOKEN: Type.Optional(Type.String({ minLength: 8 })),
+  /** full: L1 + Redis with every protection; naive: plain cache-aside (the demo); none: no cache. */
+  CACHE_STRATEGY: Type.Enum(['full', 'naive', 'none'], { default: 'full' }),
   CACHE_TTL_SECONDS: Type.Integer({ minimum: 1, maximum: 31_536_000, default: 300 }),
+  CACHE_GRACE_SECONDS: Type.Integer({ minimum: 0, maximum: 31_536_000, default: 3600 }),
+  NEGATIVE_TTL_SECONDS: Type.Integer({ minimum: 0, maximum: 86_400, default: 30 }),
+  /** XFetch's beta: how eagerly hot keys are refreshed before they expire; 0 turns it off. */
+  CACHE_EARLY_REFRESH_BETA: Type.Number({ minimum: 0, maximum: 10, default: 1 }),
+  L1_MAX_ITEMS: Type.Integer({ minimum: 0, maximum: 10_000_000, default: 10_000 }),
+  L1_MAX_BYTES: Type.Integer({ minimum: 1024, default: 64 * 1024 * 1024 }),
+  L1_TTL_SECONDS: Type.Integer({ minimum: 1, maximum: 86_400, default: 30 }),
+  LEASE_WAIT_MS: Type.Integer({ minimum: 1, maximum: 60_000, default: 3000 }),
+  LOADER_TIMEOUT_MS: Type.Integer({ minimum: 1, maximum: 120_000, default: 3000 }),
   CACHE_KEY_VERSION: Type.Integer({ minimum: 1, default: 1 }),
   REDIS_KEY_PREFIX: Type.String({ default: '' }),
   REDIS_COMMAND_TIMEOUT_MS: Type.Integer({ minimum: 1, maximum: 60_000, default: 100 }),
@@ -31,19 +42,21 @@ export class ConfigError extends Error {
 }
 
 const INTEGER = /^(0|[1-9][0-9]*)$/
+const DECIMAL = /^(0|[1-9][0-9]*)(\.[0-9]+)?$/
 
 /**
  * Reads the known variables from `env`, applies defaults and validates them once, at start-up.
- * Empty strings count as unset. Integers must be written as plain digits ("1.5" or "1e3" is an error,
- * not a silent rounding). Throws a ConfigError naming every bad variable.
+ * Empty strings count as unset. Numbers must be written as plain digits ("1.5" for an integer, or "1e3",
+ * is an error, not a silent rounding). Throws a ConfigError naming every bad variable.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const raw: Record<string, unknown> = {}
   for (const [name, schema] of Object.entries(ConfigSchema.properties)) {
     const value = env[name]
     if (value === undefined || value === '') continue
-    const isInteger = 'type' in schema && schema.type === 'integer'
-    raw[name] = isInteger && INTEGER.test(value) ? Number(value) : value
+    const type = 'type' in schema ? schema.type : undefined
+    const numeric = type === 'integer' ? INTEGER : type === 'number' ? DECIMAL : undefined
+    raw[name] = numeric?.test(value) ? Number(value) : value
   }
   const withDefaults = Value.Default(ConfigSchema, raw)
   if (Value.Check(ConfigSchema, withDefaults)) return withDefaults

@@ -1,8 +1,14 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client'
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+import type { CacheObserver, CircuitStateName, MemoryTier } from './cache/index.js'
 
 /** Cache names are a closed set: a label per key or id would be an unbounded series. */
-export type CacheName = 'product'
-export type CacheTierLabel = 'l1' | 'l2'
+export type CacheName = 'product' | 'product_list'
+
+const CIRCUIT_STATE_VALUES: Record<CircuitStateName, number> = {
+  closed: 0,
+  'half-open': 1,
+  open: 2,
+}
 
 /**
  * Every metric the service exports, on a registry of its own per app instance, so several
@@ -11,41 +17,123 @@ export type CacheTierLabel = 'l1' | 'l2'
 export function createMetrics() {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
+  const registers = [registry]
 
   return {
     registry,
     cacheHits: new Counter<'cache' | 'tier'>({
       name: 'cache_hits_total',
-      help: 'Reads answered from the cache, by cache and tier',
+      help: 'Reads answered fresh from the cache, by cache and tier (l1: process memory, l2: Redis)',
       labelNames: ['cache', 'tier'],
-      registers: [registry],
+      registers,
     }),
     cacheMisses: new Counter<'cache'>({
       name: 'cache_misses_total',
-      help: 'Reads the cache could not answer',
+      help: 'Reads that waited for a load',
       labelNames: ['cache'],
-      registers: [registry],
+      registers,
     }),
     cacheLoads: new Counter<'cache'>({
       name: 'cache_loads_total',
-      help: 'Loader calls: reads that went to the database',
+      help: 'Loader calls: reads of the database made for the cache',
       labelNames: ['cache'],
-      registers: [registry],
+      registers,
+    }),
+    cacheStaleServed: new Counter<'cache'>({
+      name: 'cache_stale_served_total',
+      help: 'Reads answered with a stale value while it was refreshed, or because the loader failed',
+      labelNames: ['cache'],
+      registers,
+    }),
+    cacheCoalesced: new Counter<'cache'>({
+      name: 'cache_coalesced_total',
+      help: "Callers that waited for another's load instead of loading themselves",
+      labelNames: ['cache'],
+      registers,
+    }),
+    cacheFencedFills: new Counter<'cache'>({
+      name: 'cache_fenced_fills_total',
+      help: 'Loads overtaken by an invalidation, whose result was therefore not stored',
+      labelNames: ['cache'],
+      registers,
     }),
     cacheErrors: new Counter<'cache' | 'operation'>({
       name: 'cache_errors_total',
-      help: 'Redis calls that failed or timed out; the read fell through to the database',
+      help: 'Redis calls that failed or timed out (reads then fall through to the database)',
       labelNames: ['cache', 'operation'],
-      registers: [registry],
+      registers,
+    }),
+    cacheBusMessages: new Counter<'direction'>({
+      name: 'cache_bus_messages_total',
+      help: 'Invalidation bus messages: sent, received from other instances, or rejected as invalid',
+      labelNames: ['direction'],
+      registers,
+    }),
+    cacheCircuitState: new Gauge({
+      name: 'cache_circuit_state',
+      help: 'Redis circuit breaker: 0 closed (calling Redis), 1 half-open (probing), 2 open (not calling)',
+      registers,
     }),
     httpRequestDuration: new Histogram<'method' | 'route' | 'status_code'>({
       name: 'http_request_duration_seconds',
       help: 'HTTP request duration by method, route template and status code',
       labelNames: ['method', 'route', 'status_code'],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-      registers: [registry],
+      registers,
     }),
   }
 }
 
 export type Metrics = ReturnType<typeof createMetrics>
+
+/** Gauges read from the L1 tier when Prometheus scrapes, not on every change. */
+export function observeMemoryTier(metrics: Metrics, l1: MemoryTier) {
+  const registers = [metrics.registry]
+  new Gauge({
+    name: 'cache_l1_entries',
+    help: 'Entries held in the in-process L1 tier',
+    registers,
+    collect() {
+      this.set(l1.entries)
+    },
+  })
+  new Gauge({
+    name: 'cache_l1_bytes',
+    help: 'Bytes held in the in-process L1 tier (the size of their JSON encoding)',
+    registers,
+    collect() {
+      this.set(l1.bytes)
+    },
+  })
+}
+
+/** The cache core's events as metrics; `onError` is for logging. */
+export function cacheMetricsObserver(
+  metrics: Metrics,
+  onError: NonNullable<CacheObserver['error']>,
+): Required<CacheObserver> {
+  // A hit is the hottest path of the service: look its labelled child up once, not per read.
+  const hitCounters = new Map<string, { inc(): void }>()
+  const hits = (cache: string, tier: string) => {
+    const name = `${cache}/${tier}`
+    let counter = hitCounters.get(name)
+    if (!counter) {
+      counter = metrics.cacheHits.labels({ cache, tier })
+      hitCounters.set(name, counter)
+    }
+    return counter
+  }
+  return {
+    hit: (cache, tier) => hits(cache, tier).inc(),
+    stale: (cache) => metrics.cacheStaleServed.inc({ cache }),
+    miss: (cache) => metrics.cacheMisses.inc({ cache }),
+    load: (cache) => metrics.cacheLoads.inc({ cache }),
+    coalesced: (cache) => metrics.cacheCoalesced.inc({ cache }),
+    fenced: (cache) => metrics.cacheFencedFills.inc({ cache }),
+    circuit: (_cache, state) => metrics.cacheCircuitState.set(CIRCUIT_STATE_VALUES[state]),
+    error: (cache, operation, error) => {
+      metrics.cacheErrors.inc({ cache, operation })
+      onError(cache, operation, error)
+    },
+  }
+}

@@ -1,34 +1,60 @@
-import type { Redis } from 'ioredis'
-import { GuardedTier } from './guarded-tier.js'
-import { entryKey, keyNamespace, versionKey } from './keys.js'
-import { type ResolvedCacheOptions, resolveCacheOptions, withCallOptions } from './options.js'
-import { RedisTier } from './redis/redis-tier.js'
+import { randomUUID } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { InvalidationBus } from './bus/invalidation-bus.js'
+import { decodeEntry, type Entry, encodeEntry } from './entry.js'
+import { FailSafeBackoff } from './fail-safe-backoff.js'
+import { isFresh, isWithinGrace, shouldRefreshEarly } from './freshness.js'
+import { entryKey, keyNamespace, tagsKey, versionKey } from './keys.js'
+import type { MemoryTier } from './memory/memory-tier.js'
+import { type ResolvedCacheOptions, resolveCacheOptions } from './options.js'
+import { type LeaseMode, RedisCoordinator } from './redis/redis-coordinator.js'
+import { RedisTagStore } from './redis/redis-tag-store.js'
 import { RedisVersionStore } from './redis/redis-version-store.js'
 import { whenReady } from './redis/when-ready.js'
+import { RedisGuard } from './redis-guard.js'
 import { SharedVersion } from './shared-version.js'
+import { SingleFlight } from './single-flight.js'
+import { TagVersions } from './tag-versions.js'
 import { ttlWithJitterMs } from './ttl.js'
-import type { CacheLookup, CacheOptions, GetOrSetOptions, Loader } from './types.js'
+import type { CacheLookup, CacheOptions, CacheTier, Loader, ReadThroughCache } from './types.js'
 
-/** How long `start()` waits for a client that is still connecting, if it has no command timeout. */
-const DEFAULT_READY_WAIT_MS = 1000
+/** How long `start()` waits for a client that is still connecting. */
+const READY_WAIT_MS = 1000
+/** Polling for another instance's load: quick at first, then gentler. */
+const FIRST_POLL_MS = 5
+const MAX_POLL_MS = 50
 
-type Lookup<T> = { hit: true; value: T } | { hit: false; canFill: boolean }
+type Found<T> = { entry: Entry<T>; tier: CacheTier }
 
 /**
- * Cache-aside over Redis with versioned keys: entries live at `<prefix><name>:v<version>:<id>`,
- * and bumping the shared version invalidates them all at once.
+ * The full strategy: an in-process L1 in front of Redis (L2), kept correct across instances.
+ *
+ * - Reads: L1, then L2, then one load per key in the whole cluster (single-flight in the
+ *   process, a lease in Redis across processes); callers that find a load under way wait for it.
+ * - Fills are fenced: a load that an invalidation overtook is not stored, in L2 (fill.lua
+ *   checks the key's generation) or in this L1 (a local invalidation counter).
+ * - Stale-while-revalidate: after its fresh period an entry is served at once while one refresh
+ *   runs; hot keys are refreshed early (XFetch); a failed refresh keeps serving the stale value.
+ * - Invalidations (delete, version bump, tags) go to Redis and over the bus to every L1.
  */
-export class Cache<T> {
+export class Cache<T> implements ReadThroughCache<T> {
   readonly name: string
   readonly #options: ResolvedCacheOptions<T>
-  readonly #redis: Redis
+  readonly #redis: CacheOptions<T>['redis']
   readonly #namespace: string
-  readonly #tier: GuardedTier
+  readonly #guard: RedisGuard
+  readonly #l2: RedisCoordinator
+  readonly #l1: MemoryTier | undefined
+  readonly #bus: InvalidationBus | undefined
   readonly #version: SharedVersion
-  // After a reconnect (maybe to a Redis restarted empty) re-create the version key at once.
-  readonly #onReady = (): void => {
-    void this.#version.refresh()
-  }
+  readonly #tags: TagVersions
+  readonly #loads = new SingleFlight<Entry<T> | undefined>()
+  readonly #backoff: FailSafeBackoff
+  /** Counts invalidations this instance has made or heard of: an L1 fill is kept only if none came during its load. */
+  #invalidations = 0
+  #stopListening: Array<() => void> = []
+  #running = false
+  #tagTimer: NodeJS.Timeout | undefined
 
   constructor(options: CacheOptions<T>) {
     const resolved = resolveCacheOptions(options)
@@ -37,35 +63,64 @@ export class Cache<T> {
     this.#options = resolved
     this.#redis = options.redis
     this.#namespace = keyNamespace(resolved.keyPrefix, name)
-    this.#tier = new GuardedTier(new RedisTier(options.redis), (operation, error) =>
-      observer.error(name, operation, error),
-    )
+    this.#l1 = options.l1?.enabled ? options.l1 : undefined
+    this.#bus = options.bus
+    this.#guard = new RedisGuard({
+      breaker: resolved.circuitBreaker,
+      report: (operation, error) => observer.error(name, operation, error),
+      onStateChange: (state) => observer.circuit(name, state),
+    })
+    this.#l2 = new RedisCoordinator(options.redis)
+    const versions = new RedisVersionStore(options.redis, versionKey(this.#namespace))
     this.#version = new SharedVersion({
-      store: new RedisVersionStore(options.redis, versionKey(this.#namespace)),
+      store: {
+        sync: (atLeast) => this.#guard.require('version', () => versions.sync(atLeast)),
+        bump: (atLeast) => this.#guard.require('version', () => versions.bump(atLeast)),
+      },
       initial: resolved.initialVersion,
       refreshMs: resolved.versionRefreshMs,
-      onError: (error) => observer.error(name, 'version', error),
+      onError: () => {}, // the guard has reported it
     })
+    const tags = new RedisTagStore(options.redis, tagsKey(this.#namespace))
+    this.#tags = new TagVersions({
+      load: () => this.#guard.require('tags', () => tags.load()),
+      bump: (names) => this.#guard.require('tags', () => tags.bump(names)),
+    })
+    this.#backoff = new FailSafeBackoff(resolved.failSafeBackoffMs)
   }
 
-  /**
-   * Reads (or creates) the shared version and keeps it fresh. Never throws: with Redis down the
-   * cache starts on `initialVersion`, is bypassed, and catches up when Redis answers.
-   */
+  /** Reads (or creates) the shared versions and keeps them fresh. Never throws. */
   async start(): Promise<void> {
-    this.#redis.off('ready', this.#onReady) // at most one listener, however often start() runs
-    this.#redis.on('ready', this.#onReady)
-    await whenReady(this.#redis, this.#redis.options.commandTimeout ?? DEFAULT_READY_WAIT_MS)
+    this.#running = true
+    const onReady = () => void this.#version.refresh()
+    this.#redis.on('ready', onReady)
+    this.#stopListening.push(() => this.#redis.off('ready', onReady))
+    if (this.#bus) {
+      this.#stopListening.push(
+        this.#bus.onMessage((message) => {
+          if (message.cache !== this.name) return
+          if (message.op === 'delete') this.#dropLocal(message.keys)
+          else if (message.op === 'version') this.#version.observe(message.version)
+          else this.#tags.observe(message.tags)
+        }),
+        // Messages may have been lost while the subscriber was away: trust no L1 entry.
+        this.#bus.onResubscribe(() => this.#dropLocal()),
+      )
+    }
+    await whenReady(this.#redis, READY_WAIT_MS)
     await this.#version.start()
+    await this.#refreshTags()
   }
 
-  /** Stops the refresh timer. The Redis client is the caller's to quit. */
   async close(): Promise<void> {
-    this.#redis.off('ready', this.#onReady)
+    this.#running = false
+    for (const stop of this.#stopListening) stop()
+    this.#stopListening = []
+    clearTimeout(this.#tagTimer)
+    this.#tagTimer = undefined
     await this.#version.stop()
   }
 
-  /** This instance's copy of the shared key version. */
   get version(): number {
     return this.#version.current
   }
@@ -74,76 +129,279 @@ export class Cache<T> {
     return entryKey(this.#namespace, this.#version.current, id)
   }
 
-  async get(id: string): Promise<CacheLookup<T>> {
-    const found = await this.#lookup(this.keyFor(id))
-    return found.hit
-      ? { value: found.value, status: 'hit', tier: this.#tier.tier }
-      : { value: undefined, status: 'miss' }
+  async getOrSet(id: string, loader: Loader<T>): Promise<CacheLookup<T>> {
+    const key = this.keyFor(id)
+    const now = Date.now()
+    const local = this.#readL1(key, now)
+    if (local && isFresh(local, now)) return this.#answerFresh(key, { entry: local, tier: 'l1' }, loader, now)
+
+    // Not in L1, or stale there: Redis may hold a fresher copy another instance refreshed.
+    const shared = await this.#readL2(key, now)
+    if (shared && isFresh(shared, now)) return this.#answerFresh(key, { entry: shared, tier: 'l2' }, loader, now)
+
+    const stale = pickStale(shared, local)
+    if (stale) {
+      this.#refreshInBackground(key, loader)
+      this.#options.observer.stale(this.name, stale.tier)
+      return lookup(stale.entry, 'stale', stale.tier)
+    }
+    this.#options.observer.miss(this.name)
+    const loaded = await this.#load(key, loader)
+    return lookup(loaded, 'miss')
+  }
+
+  async delete(id: string): Promise<void> {
+    const key = entryKey(this.#namespace, await this.#version.confirmedVersion(), id)
+    this.#dropLocal([key])
+    await this.#guard.require('delete', () => this.#l2.invalidate([key], this.#generationTtlMs()))
+    await this.#bus?.publish({ op: 'delete', cache: this.name, keys: [key] })
+  }
+
+  async bumpVersion(): Promise<number> {
+    const version = await this.#version.bump()
+    this.#invalidations++
+    await this.#bus?.publish({ op: 'version', cache: this.name, version })
+    return version
+  }
+
+  async invalidateTags(tags: readonly string[]): Promise<void> {
+    if (tags.length === 0) return
+    const versions = await this.#tags.invalidate(tags)
+    this.#invalidations++
+    await this.#bus?.publish({ op: 'tags', cache: this.name, tags: versions })
+  }
+
+  #answerFresh(key: string, found: Found<T>, loader: Loader<T>, now: number): CacheLookup<T> {
+    const { earlyRefreshBeta, observer } = this.#options
+    if (shouldRefreshEarly(found.entry, now, earlyRefreshBeta, Math.random)) {
+      this.#refreshInBackground(key, loader)
+    }
+    observer.hit(this.name, found.tier)
+    return lookup(found.entry, 'hit', found.tier)
+  }
+
+  #readL1(key: string, now: number): Entry<T> | undefined {
+    const entry = this.#l1?.get(key) as Entry<T> | undefined
+    return entry && this.#usable(entry, now) ? entry : undefined
+  }
+
+  async #readL2(key: string, now: number): Promise<Entry<T> | undefined> {
+    // An unconfirmed version may be behind the others': skip Redis rather than read old keys.
+    if (!this.#version.confirmed) return undefined
+    const invalidations = this.#invalidations
+    const read = await this.#guard.attempt('get', () => this.#l2.read(key))
+    if (!read.ok || read.value === undefined) return undefined
+    const entry = this.#decode(read.value, now)
+    if (entry) this.#keepLocally(key, entry, invalidations, now, Buffer.byteLength(read.value))
+    return entry
+  }
+
+  #decode(raw: string, now: number): Entry<T> | undefined {
+    const entry = decodeEntry(raw) as Entry<T> | undefined
+    if (entry === undefined) return undefined
+    if (!entry.absent && !this.#options.validate(entry.value)) return undefined
+    return this.#usable(entry, now) ? entry : undefined
+  }
+
+  /** Servable at all: not outdated by a tag, not past its grace period. */
+  #usable(entry: Entry<T>, now: number): boolean {
+    return isWithinGrace(entry, now, this.#options.graceMs) && this.#tags.isCurrent(entry.tags)
+  }
+
+  /** One load per key: joins this process's load under way, or leads one for the cluster. */
+  async #load(key: string, loader: Loader<T>): Promise<Entry<T>> {
+    const running = this.#loads.current(key)
+    if (running) {
+      this.#options.observer.coalesced(this.name)
+      const joined = await this.#withinLoaderTimeout(running)
+      if (joined) return joined // a refresh that found another instance at work answers nothing
+    }
+    const entry = await this.#withinLoaderTimeout(
+      this.#loads.run(key, () => this.#loadForCluster(key, loader, 'absent')),
+    )
+    if (!entry) throw new Error(`Nothing was loaded for ${key}`) // 'absent' mode always loads
+    return entry
   }
 
   /**
-   * Answers from Redis, or runs the loader and stores what it returns (unless undefined).
-   * Redis failures are reported to the observer and never thrown; loader errors are the caller's.
+   * Takes the key's lease and loads, or waits for the instance holding it to fill the key.
+   * `absent`: a read that found nothing; `always`: a refresh of a stale entry, which gives way
+   * (answers undefined) when another instance is already refreshing it.
    */
-  async getOrSet(
-    id: string,
-    loader: Loader<T>,
-    options?: GetOrSetOptions,
-  ): Promise<CacheLookup<T>> {
-    const { observer, name, ttlMs, ttlJitter } = withCallOptions(this.#options, options)
-    // The fill goes to the key read, so a version bumped while the loader ran leaves this
-    // (possibly stale) value under the old version, where nobody reads it.
-    const key = this.keyFor(id)
-    const found = await this.#lookup(key)
-    if (found.hit) return { value: found.value, status: 'hit', tier: this.#tier.tier }
-
-    observer.load(name)
-    const value = await loader()
-    if (value !== undefined && found.canFill) {
-      await this.#tier.fill(
-        key,
-        { value, storedAt: Date.now() },
-        ttlWithJitterMs(ttlMs, ttlJitter, Math.random),
+  async #loadForCluster(key: string, loader: Loader<T>, mode: LeaseMode) {
+    const invalidations = this.#invalidations
+    const token = randomUUID()
+    const deadline = Date.now() + this.#options.leaseWaitMs
+    let pollMs = FIRST_POLL_MS
+    let waited = false
+    for (;;) {
+      const acquired = await this.#guard.attempt('lease', () =>
+        this.#l2.acquire(key, token, this.#options.leaseMs, mode),
       )
+      // Redis is unreachable: no lease, no fence in L2; load and keep the value in L1 only.
+      if (!acquired.ok) return this.#loadAndFill(key, loader, undefined, invalidations)
+      const { raw, generation, leased } = acquired.value
+      const now = Date.now()
+      const found = raw === undefined ? undefined : this.#decode(raw, now)
+      if (found && isFresh(found, now)) {
+        // Filled meanwhile (by the lease holder we waited for, or a refresh elsewhere). A lease
+        // taken over it in 'always' mode just lapses: the entry is fresh for far longer.
+        if (waited) this.#options.observer.coalesced(this.name)
+        this.#keepLocally(key, found, invalidations, now, raw === undefined ? undefined : Buffer.byteLength(raw))
+        return found
+      }
+      if (leased) return this.#loadAndFill(key, loader, { generation, token }, invalidations)
+      if (mode === 'always') return undefined // another instance is refreshing it
+      if (raw !== undefined && !found) mode = 'always' // unreadable or outdated: replace it
+      if (Date.now() >= deadline) {
+        // The lease holder is slow or gone: load too. The fill is still fenced.
+        return this.#loadAndFill(key, loader, { generation, token: '' }, invalidations)
+      }
+      waited = true
+      await sleep(pollMs)
+      pollMs = Math.min(MAX_POLL_MS, pollMs * 2)
     }
-    return { value, status: 'miss' }
   }
 
-  /** Writes through; rejects (after reporting) if Redis did not take it. `undefined` deletes. */
-  async set(id: string, value: T, options?: GetOrSetOptions): Promise<void> {
-    const { ttlMs, ttlJitter } = withCallOptions(this.#options, options)
-    const key = entryKey(this.#namespace, await this.#version.confirmedVersion(), id)
-    // undefined means "no such thing" (see Loader), which is never stored.
-    if (value === undefined) return this.#tier.remove(key)
-    await this.#tier.write(
-      key,
-      { value, storedAt: Date.now() },
-      ttlWithJitterMs(ttlMs, ttlJitter, Math.random),
-    )
-  }
-
-  /** Invalidates one id; rejects (after reporting) if Redis did not take it, so the caller can retry. */
-  async delete(id: string): Promise<void> {
-    await this.#tier.remove(entryKey(this.#namespace, await this.#version.confirmedVersion(), id))
-  }
-
-  /** Invalidates every entry at once (old-version keys expire by themselves); answers the new version. */
-  bumpVersion(): Promise<number> {
-    return this.#version.bump()
-  }
-
-  async #lookup(key: string): Promise<Lookup<T>> {
-    const { observer, name, validate } = this.#options
-    // An unconfirmed version may be behind the others': skip Redis rather than serve an old entry.
-    const read = this.#version.confirmed ? await this.#tier.read(key) : undefined
-    const entry = read?.ok ? read.entry : undefined
-    if (entry !== undefined && validate(entry.value)) {
-      observer.hit(name, this.#tier.tier)
-      return { hit: true, value: entry.value }
+  async #loadAndFill(
+    key: string,
+    loader: Loader<T>,
+    fence: { generation: string; token: string } | undefined,
+    invalidations: number,
+  ): Promise<Entry<T>> {
+    const { observer } = this.#options
+    const tagsBefore = this.#tags.snapshot
+    observer.load(this.name)
+    const started = performance.now()
+    const value = await loader()
+    const entry = this.#newEntry(value, performance.now() - started, tagsBefore)
+    const now = Date.now()
+    if (fence) {
+      const raw = encodeEntry(entry)
+      const ttlMs = this.#redisTtlMs(entry, now)
+      const filled = await this.#guard.attempt('set', () =>
+        this.#l2.fill(key, raw, ttlMs, fence.generation, fence.token),
+      )
+      if (filled.ok && !filled.value) {
+        observer.fenced(this.name)
+        return entry // answer the caller, but store nothing: an invalidation overtook this load
+      }
+      this.#keepLocally(key, entry, invalidations, now, Buffer.byteLength(raw))
+    } else {
+      this.#keepLocally(key, entry, invalidations, now)
     }
-    // Absent, unreadable or invalid: a miss the fill overwrites. After a failed read, though, a
-    // fill would most likely fail too and add another timeout; a circuit breaker will generalise this.
-    observer.miss(name)
-    return { hit: false, canFill: read?.ok === true }
+    return entry
   }
+
+  #refreshInBackground(key: string, loader: Loader<T>): void {
+    if (this.#loads.current(key) || this.#backoff.active(key, Date.now())) return
+    this.#loads.run(key, () => this.#loadForCluster(key, loader, 'always')).catch(() => {
+      // Fail-safe: keep serving the stale value; do not ask the failing source again at once.
+      this.#backoff.start(key, Date.now())
+    })
+  }
+
+  /** Fails the wait, not the load: a load past the timeout still fills the cache for later reads. */
+  async #withinLoaderTimeout<R>(load: Promise<R>): Promise<R> {
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new LoaderTimeoutError(this.name, this.#options.loaderTimeoutMs)),
+        this.#options.loaderTimeoutMs,
+      )
+    })
+    try {
+      return await Promise.race([load, timeout])
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  #newEntry(
+    value: T | undefined,
+    loadMs: number,
+    tagsBefore: Readonly<Record<string, number>>,
+  ): Entry<T> {
+    const storedAt = Date.now()
+    const loadMsRounded = Math.round(loadMs)
+    if (value === undefined) {
+      return {
+        absent: true,
+        storedAt,
+        freshUntil: storedAt + this.#options.negativeTtlMs,
+        loadMs: loadMsRounded,
+      }
+    }
+    const tags = this.#options.tags?.(value)
+    return {
+      value,
+      storedAt,
+      freshUntil: storedAt + this.#options.freshMs,
+      loadMs: loadMsRounded,
+      ...(tags?.length ? { tags: TagVersions.stamp(tagsBefore, tags) } : {}),
+    }
+  }
+
+  /** Fresh period plus grace (none for "absent"), with jitter, so keys filled together expire apart. */
+  #redisTtlMs(entry: Entry<T>, now: number): number {
+    const lifetime = entry.absent
+      ? entry.freshUntil - now
+      : entry.freshUntil - now + this.#options.graceMs
+    return ttlWithJitterMs(Math.max(1, lifetime), this.#options.ttlJitter, Math.random)
+  }
+
+  /** Into L1, unless an invalidation came while it was being read or loaded. */
+  #keepLocally(
+    key: string,
+    entry: Entry<T>,
+    invalidationsBefore: number,
+    now: number,
+    sizeBytes?: number,
+  ): void {
+    if (!this.#l1 || this.#invalidations !== invalidationsBefore) return
+    if (entry.absent && this.#options.negativeTtlMs === 0) return
+    const lifetime = entry.absent ? entry.freshUntil - now : entry.freshUntil - now + this.#options.graceMs
+    this.#l1.set(key, entry, lifetime, sizeBytes)
+  }
+
+  /** Drops keys (or every key) from L1 and fences L1 fills under way. */
+  #dropLocal(keys?: readonly string[]): void {
+    this.#invalidations++
+    if (!this.#l1) return
+    if (keys) this.#l1.deleteMany(keys)
+    else this.#l1.clear()
+  }
+
+  #generationTtlMs(): number {
+    // Longer than any load can take, so a load never outlives the generation it must present.
+    return this.#options.freshMs + this.#options.graceMs + 60_000
+  }
+
+  async #refreshTags(): Promise<void> {
+    await this.#tags.refresh().catch(() => {}) // reported by the guard; retried on the timer
+    if (!this.#running) return
+    this.#tagTimer = setTimeout(() => void this.#refreshTags(), this.#options.versionRefreshMs)
+    this.#tagTimer.unref()
+  }
+}
+
+/** The loader did not answer within `loaderTimeoutMs`, and there was nothing stale to serve. */
+export class LoaderTimeoutError extends Error {
+  override readonly name = 'LoaderTimeoutError'
+  constructor(cache: string, ms: number) {
+    super(`The ${cache} loader did not answer within ${ms} ms`)
+  }
+}
+
+function lookup<T>(entry: Entry<T>, status: CacheLookup<T>['status'], tier?: CacheTier) {
+  const answer: CacheLookup<T> = { value: entry.value, status, freshUntil: entry.freshUntil }
+  if (tier) answer.tier = tier
+  return answer
+}
+
+/** The stale entry to serve: the fresher of what L2 and L1 hold. */
+function pickStale<T>(shared: Entry<T> | undefined, local: Entry<T> | undefined) {
+  if (shared && (!local || shared.storedAt >= local.storedAt)) return { entry: shared, tier: 'l2' as const }
+  if (local) return { entry: local, tier: 'l1' as const }
+  return undefined
 }

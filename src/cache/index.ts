@@ -1,12 +1,18 @@
-export { Cache } from './cache.js'
+export { InvalidationBus } from './bus/invalidation-bus.js'
+export { Cache, LoaderTimeoutError } from './cache.js'
+export { CACHE_STRATEGIES, type CacheStrategy, createCache } from './create-cache.js'
+export { MemoryTier } from './memory/memory-tier.js'
+export { NaiveCache } from './naive-cache.js'
+export { NoCache } from './no-cache.js'
 export { createRedisClient, type RedisClientOptions } from './redis/client.js'
+export type { CircuitStateName } from './redis-guard.js'
 export type {
   CacheLookup,
   CacheObserver,
   CacheOperation,
   CacheOptions,
   CacheTier,
-  GetOrSetOptions,
   Loader,
   LookupStatus,
+  ReadThroughCache,
 } from './types.js'

@@ -14,3 +14,8 @@ export function versionKey(namespace: string): string {
 export function keyNamespace(keyPrefix: string, name: string): string {
   return `${keyPrefix}${name}:`
 }
+
+/** `${keyPrefix}${name}:tags`: a hash of tag → version. */
+export function tagsKey(namespace: string): string {
+  return `${namespace}tags`
+}

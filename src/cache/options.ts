@@ -1,14 +1,25 @@
-import type { CacheObserver, CacheOptions, GetOrSetOptions } from './types.js'
+import type { CircuitBreakerOptions } from './redis-guard.js'
+import type { CacheObserver, CacheOptions } from './types.js'
 
 /** The cache's options after defaults and unit conversion: a plain object, resolved once. */
 export interface ResolvedCacheOptions<T> {
   name: string
   keyPrefix: string
-  ttlMs: number
+  freshMs: number
+  graceMs: number
+  negativeTtlMs: number
   ttlJitter: number
   initialVersion: number
   versionRefreshMs: number
   validate: (value: unknown) => value is T
+  tags: ((value: T) => readonly string[]) | undefined
+  leaseWaitMs: number
+  /** How long a lease holds before it frees itself: past any load a caller still waits for. */
+  leaseMs: number
+  loaderTimeoutMs: number
+  failSafeBackoffMs: number
+  earlyRefreshBeta: number
+  circuitBreaker: CircuitBreakerOptions | false
   observer: Required<CacheObserver>
 }
 
@@ -21,46 +32,57 @@ export function resolveCacheOptions<T>(raw: CacheOptions<T>): ResolvedCacheOptio
       `Cache option name must match ${NAME_PATTERN}, got ${JSON.stringify(raw.name)}`,
     )
   }
-  const ttlSeconds = raw.ttlSeconds ?? 300
-  const ttlJitter = raw.ttlJitter ?? 0.1
+  const seconds = (option: string, value: number, min: number) => {
+    requireAtLeast(option, value, min)
+    return value * 1000
+  }
+  const ms = (option: string, value: number) => {
+    requireAtLeast(option, value, 1)
+    return value
+  }
   const initialVersion = raw.initialVersion ?? 1
-  const versionRefreshMs = raw.versionRefreshMs ?? 500
-  requirePositive('ttlSeconds', ttlSeconds)
-  requirePositive('versionRefreshMs', versionRefreshMs)
-  if (!(Number.isFinite(ttlJitter) && ttlJitter >= 0)) {
-    throw new RangeError(`Cache option ttlJitter must be a number >= 0, got ${ttlJitter}`)
-  }
   if (!(Number.isSafeInteger(initialVersion) && initialVersion >= 1)) {
-    throw new RangeError(
-      `Cache option initialVersion must be an integer >= 1, got ${initialVersion}`,
-    )
+    throw new RangeError(`Cache option initialVersion must be an integer >= 1, got ${initialVersion}`)
   }
+  const leaseWaitMs = ms('leaseWaitMs', raw.leaseWaitMs ?? 3000)
+  const loaderTimeoutMs = ms('loaderTimeoutMs', raw.loaderTimeoutMs ?? 3000)
   return {
     name: raw.name,
     keyPrefix: raw.keyPrefix ?? '',
-    ttlMs: ttlSeconds * 1000,
-    ttlJitter,
+    freshMs: positiveSeconds('ttlSeconds', raw.ttlSeconds ?? 300),
+    graceMs: seconds('graceSeconds', raw.graceSeconds ?? 3600, 0),
+    negativeTtlMs: seconds('negativeTtlSeconds', raw.negativeTtlSeconds ?? 30, 0),
+    ttlJitter: nonNegative('ttlJitter', raw.ttlJitter ?? 0.1),
     initialVersion,
-    versionRefreshMs,
+    versionRefreshMs: ms('versionRefreshMs', raw.versionRefreshMs ?? 500),
     validate: raw.validate ?? acceptAnything,
+    tags: raw.tags,
+    leaseWaitMs,
+    leaseMs: Math.max(leaseWaitMs, loaderTimeoutMs) + 1000,
+    loaderTimeoutMs,
+    failSafeBackoffMs: ms('failSafeBackoffMs', raw.failSafeBackoffMs ?? 5000),
+    earlyRefreshBeta: nonNegative('earlyRefreshBeta', raw.earlyRefreshBeta ?? 1),
+    circuitBreaker: raw.circuitBreaker ?? {},
     observer: { ...silentObserver, ...raw.observer },
   }
 }
 
-/** Per-call overrides, shallow-merged over the resolved options. */
-export function withCallOptions<T>(
-  resolved: ResolvedCacheOptions<T>,
-  raw: GetOrSetOptions | undefined,
-): ResolvedCacheOptions<T> {
-  if (raw?.ttlSeconds === undefined) return resolved
-  requirePositive('ttlSeconds', raw.ttlSeconds)
-  return { ...resolved, ttlMs: raw.ttlSeconds * 1000 }
-}
-
-function requirePositive(option: string, value: number): void {
+function positiveSeconds(option: string, value: number): number {
   if (!(Number.isFinite(value) && value > 0)) {
     throw new RangeError(`Cache option ${option} must be a number > 0, got ${value}`)
   }
+  return value * 1000
+}
+
+function requireAtLeast(option: string, value: number, min: number): void {
+  if (!(Number.isFinite(value) && value >= min)) {
+    throw new RangeError(`Cache option ${option} must be a number >= ${min}, got ${value}`)
+  }
+}
+
+function nonNegative(option: string, value: number): number {
+  requireAtLeast(option, value, 0)
+  return value
 }
 
 // Without a validator the cache trusts what it wrote itself.
@@ -70,7 +92,11 @@ function acceptAnything<T>(_value: unknown): _value is T {
 
 const silentObserver: Required<CacheObserver> = {
   hit() {},
+  stale() {},
   miss() {},
   load() {},
+  coalesced() {},
+  fenced() {},
   error() {},
+  circuit() {},
 }

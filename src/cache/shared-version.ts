@@ -96,6 +96,11 @@ export class SharedVersion {
     return this.#current
   }
 
+  /** Takes a version another instance announced (over the bus); never goes back. */
+  observe(version: number): void {
+    this.#current = Math.max(this.#current, version)
+  }
+
   async #sync(): Promise<void> {
     try {
       this.#adopt(await this.#store.sync(this.#current))

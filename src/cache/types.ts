@@ -1,35 +1,68 @@
-// CONTRACT for the cache core. The core is a library: it knows nothing of HTTP or products.
+// The cache core's public contract. The core is a library: it knows nothing of HTTP or products.
 import type { Redis } from 'ioredis'
+import type { InvalidationBus } from './bus/invalidation-bus.js'
+import type { MemoryTier } from './memory/memory-tier.js'
+import type { CircuitBreakerOptions, CircuitStateName } from './redis-guard.js'
 
-/** Loads the value from the source of truth; `undefined` means "no such thing" (not cached). */
+/** Loads the value from the source of truth; `undefined` means "no such thing". */
 export type Loader<T> = () => Promise<T | undefined>
 
-/** Where a read was answered from. `miss` means the loader ran (or Redis failed and we fell through). */
-export type LookupStatus = 'hit' | 'miss'
-/** Cache tiers; only `l2` (Redis) exists today, an in-process `l1` comes next. */
+/**
+ * How a read was answered: `hit` from a tier while fresh; `stale` from a tier after its fresh
+ * period (a refresh runs in the background) or because the loader failed (fail-safe);
+ * `miss` when this read waited for a load (its own or one it joined).
+ */
+export type LookupStatus = 'hit' | 'stale' | 'miss'
+/** `l1`: this process's memory; `l2`: Redis. */
 export type CacheTier = 'l1' | 'l2'
 
 export interface CacheLookup<T> {
+  /** undefined: there is no such thing (and that, too, may have come from the cache). */
   value: T | undefined
   status: LookupStatus
-  /** The tier that answered a hit. */
+  /** The tier that answered a hit or a stale read. */
   tier?: CacheTier
+  /** Until when the answer is fresh (epoch ms), e.g. for an HTTP max-age. */
+  freshUntil: number
 }
 
-/** Redis operations the core performs, for error reporting and (later) latency metrics. */
-export type CacheOperation = 'get' | 'set' | 'delete' | 'version'
+/** Redis operations the core performs, for error reporting. */
+export type CacheOperation = 'get' | 'set' | 'delete' | 'version' | 'lease' | 'tags'
 
 /** Hooks the application wires to its metrics and logs; the core stays free of both. */
 export interface CacheObserver {
   hit?(cache: string, tier: CacheTier): void
+  stale?(cache: string, tier: CacheTier): void
   miss?(cache: string): void
+  /** The loader ran. */
   load?(cache: string): void
-  /**
-   * A Redis call failed or timed out. Reads and fills carry on without Redis and never throw
-   * (a read falls through to the loader); `set`, `delete` and `bumpVersion`, which a caller asked
-   * for, also reject so that an invalidation that did not happen can be retried.
-   */
+  /** A caller waited for another's load (in this process or another) instead of loading. */
+  coalesced?(cache: string): void
+  /** A load was overtaken by an invalidation, and its result was not stored. */
+  fenced?(cache: string): void
+  /** A Redis call failed or timed out. Reads carry on without Redis and never throw. */
   error?(cache: string, operation: CacheOperation, error: unknown): void
+  /** The Redis circuit breaker changed state. */
+  circuit?(cache: string, state: CircuitStateName): void
+}
+
+/**
+ * Every strategy (`layered`, `naive`, `none`) answers to this, so callers never change when the
+ * strategy does.
+ */
+export interface ReadThroughCache<T> {
+  readonly name: string
+  readonly version: number
+  start(): Promise<void>
+  close(): Promise<void>
+  keyFor(id: string): string
+  getOrSet(id: string, loader: Loader<T>): Promise<CacheLookup<T>>
+  /** Invalidates one id everywhere; rejects if Redis did not take it, so the caller can retry. */
+  delete(id: string): Promise<void>
+  /** Invalidates every entry at once; answers the new key version. */
+  bumpVersion(): Promise<number>
+  /** Invalidates every entry carrying one of these tags, in O(1) Redis calls. */
+  invalidateTags(tags: readonly string[]): Promise<void>
 }
 
 export interface CacheOptions<T> {
@@ -42,20 +75,35 @@ export interface CacheOptions<T> {
   redis: Redis
   /** Prepended to every key. @default '' */
   keyPrefix?: string
-  /** Time to live of an entry in seconds. @default 300 */
+  /** How long an entry is fresh, in seconds. @default 300 */
   ttlSeconds?: number
-  /** Up to this fraction of the TTL is added at random, so keys written together expire apart. @default 0.1 */
+  /** How long after that a stale entry may still be served while it is refreshed. @default 3600 */
+  graceSeconds?: number
+  /** How long "no such thing" is cached, in seconds; 0 turns negative caching off. @default 30 */
+  negativeTtlSeconds?: number
+  /** Up to this fraction of the lifetime is added at random, so keys expire apart. @default 0.1 */
   ttlJitter?: number
   /** First key version when Redis has none yet. @default 1 */
   initialVersion?: number
-  /** How often each instance re-reads the shared key version, in ms. @default 500 */
+  /** How often each instance re-reads the key version and tag versions, in ms. @default 500 */
   versionRefreshMs?: number
   /** Checks a decoded value; a value that fails is treated as a miss and overwritten. */
   validate?: (value: unknown) => value is T
+  /** Tags of a value, for `invalidateTags`. @default none */
+  tags?: (value: T) => readonly string[]
+  /** The in-process tier, shared by the app's caches. @default none (Redis only) */
+  l1?: MemoryTier
+  /** Carries invalidations to the other instances' L1. Needed with `l1` when several run. */
+  bus?: InvalidationBus
+  /** How long a caller waits for another's load of the same key before loading itself. @default 3000 */
+  leaseWaitMs?: number
+  /** A load taking longer fails the read (or serves stale); the load itself goes on. @default 3000 */
+  loaderTimeoutMs?: number
+  /** After a failed refresh, serve the stale value this long before trying again. @default 5000 */
+  failSafeBackoffMs?: number
+  /** XFetch's beta: how eagerly hot keys are refreshed before expiry; 0 turns it off. @default 1 */
+  earlyRefreshBeta?: number
+  /** Stop calling a failing Redis for a while. @default { failures: 5, halfOpenAfterMs: 1000 } */
+  circuitBreaker?: CircuitBreakerOptions | false
   observer?: CacheObserver
-}
-
-/** Per-call overrides for `getOrSet` and `set`: a shallow merge over the cache's resolved options. */
-export interface GetOrSetOptions {
-  ttlSeconds?: number
 }

@@ -28,9 +28,29 @@ export const ProductSchema = Type.Object({
 })
 export type Product = Static<typeof ProductSchema>
 
+/** One page of the catalog, by id; also what the list cache stores. */
+export const ProductPageSchema = Type.Object({
+  items: Type.Array(ProductSchema),
+  next_cursor: Type.Union([Type.String(), Type.Null()], {
+    description: 'Pass as ?cursor= for the next page; null on the last page',
+  }),
+})
+export type ProductPage = Static<typeof ProductPageSchema>
+
 const productCheck = Compile(ProductSchema)
+const pageCheck = Compile(ProductPageSchema)
 
 /** Validates a value decoded from the cache: anything else (a hand-written `SET`) is a miss. */
 export function isProduct(value: unknown): value is Product {
   return productCheck.Check(value)
 }
+
+export function isProductPage(value: unknown): value is ProductPage {
+  return pageCheck.Check(value)
+}
+
+/** Products are tagged by category, so one call can invalidate a whole category. */
+export const categoryTag = (category: string) => `category:${category}`
+
+/** Every cached list page carries this tag: any product write invalidates them all at once. */
+export const LIST_PAGES_TAG = 'products'

@@ -15,3 +15,12 @@ export function expectedVersionFrom(ifMatch: string | undefined): number | undef
   }
   return Number(match[1])
 }
+
+/** If-None-Match (weak comparison, lists and `*` allowed): does the client already hold `version`? */
+export function clientHasVersion(ifNoneMatch: string | undefined, version: number): boolean {
+  if (ifNoneMatch === undefined) return false
+  if (ifNoneMatch.trim() === '*') return true
+  return ifNoneMatch
+    .split(',')
+    .some((tag) => tag.trim().replace(/^W\//, '') === etagOf(version))
+}

@@ -45,6 +45,7 @@ describe('operations routes', () => {
         'DELETE /products/cache/{id}',
         'GET /cache/version',
         'POST /cache/version',
+        'DELETE /cache/categories/{category}',
       ].sort(),
     )
     for (const [path, methods] of Object.entries(spec.paths as Record<string, object>)) {
@@ -64,7 +65,7 @@ describe('operations routes', () => {
     expect(response.statusCode).toBe(200)
     expect(response.headers['content-type']).toMatch(/^text\/plain/)
     const text = response.body
-    expect(text).toMatch(/^cache_hits_total\{cache="product",tier="l2"\} 1$/m)
+    expect(text).toMatch(/^cache_hits_total\{cache="product",tier="l1"\} 1$/m)
     expect(text).toMatch(/^cache_misses_total\{cache="product"\} 2$/m)
     expect(text).toMatch(/^cache_loads_total\{cache="product"\} 2$/m)
     expect(text).toMatch(

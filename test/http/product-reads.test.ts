@@ -24,13 +24,15 @@ describe('GET /products/:id through the cache', () => {
     expect(second.headers.etag).toBe('"1"')
   })
 
-  it('stores the entry at <prefix>product:v<version>:<id> with a TTL', async () => {
+  it('stores the entry at <prefix>product:v<version>:<id> for its fresh period plus grace', async () => {
     await read(2)
     const raw = await t.dependencies.redis.get(productKey(2))
     expect(raw).toContain('"sku"')
+    const entry = JSON.parse(raw as string)
+    expect(entry.freshUntil - entry.storedAt).toBe(300_000)
     const ttl = await t.dependencies.redis.pttl(productKey(2))
-    expect(ttl).toBeGreaterThan(290_000)
-    expect(ttl).toBeLessThanOrEqual(330_000)
+    expect(ttl).toBeGreaterThan(3_890_000) // 300 s fresh + 3,600 s grace
+    expect(ttl).toBeLessThanOrEqual(3_900_000 * 1.1) // plus at most 10% jitter
   })
 
   it('reads the review aggregate with the product', async () => {
@@ -61,12 +63,15 @@ describe('GET /products/:id through the cache', () => {
     expect((await read(5)).headers['x-cache']).toBe('HIT')
   })
 
-  it('answers 404 problem+json for an unknown id, and does not cache it', async () => {
+  it('answers 404 problem+json for an unknown id, and caches that it is absent', async () => {
     const response = await read(999_999)
     expect(response.statusCode).toBe(404)
     expect(response.headers['content-type']).toMatch(/^application\/problem\+json/)
     expect(response.json()).toMatchObject({ status: 404, code: 'not_found' })
-    expect(await t.dependencies.redis.exists(productKey(999_999))).toBe(0)
+    const entry = JSON.parse((await t.dependencies.redis.get(productKey(999_999))) as string)
+    expect(entry).toMatchObject({ absent: true })
+    expect(entry).not.toHaveProperty('value')
+    expect(await t.dependencies.redis.pttl(productKey(999_999))).toBeLessThanOrEqual(33_000)
   })
 
   it.each(['abc', '0', '-1', '1.5', '1e3', '0x10', '01', '2147483648', '99999999999', '%20'])(

@@ -1,9 +1,17 @@
 import fp from 'fastify-plugin'
-import { Cache } from '../../cache/index.js'
-import { isProduct, type Product } from '../../catalog/product.js'
+import { type CacheOptions, createCache } from '../../cache/index.js'
+import {
+  categoryTag,
+  isProduct,
+  isProductPage,
+  LIST_PAGES_TAG,
+  type Product,
+  type ProductPage,
+} from '../../catalog/product.js'
 import { ProductCatalog } from '../../catalog/product-catalog.js'
 import type { Config } from '../../config.js'
 import { createProductRepository } from '../../db/product-repository.js'
+import { cacheMetricsObserver } from '../../metrics.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -11,41 +19,52 @@ declare module 'fastify' {
   }
 }
 
-/** Wires the product cache (its events feed the metrics) and the repository into the catalog. */
+/** Wires the product caches (their events feed the metrics) and the repository into the catalog. */
 export default fp<{ config: Config }>(
   async (app, { config }) => {
-    const { metrics } = app
     let lastWarnedAt = 0
-    const cache = new Cache<Product>({
-      name: 'product',
+    const observer = cacheMetricsObserver(app.metrics, (cache, operation, error) => {
+      // While Redis is down every read fails over; one line a second says so without flooding.
+      if (Date.now() - lastWarnedAt < 1000) return
+      lastWarnedAt = Date.now()
+      app.log.warn({ err: error, cache, operation }, 'cache call failed; carrying on without Redis')
+    })
+    const shared = {
       redis: app.redis,
       keyPrefix: config.REDIS_KEY_PREFIX,
       ttlSeconds: config.CACHE_TTL_SECONDS,
+      graceSeconds: config.CACHE_GRACE_SECONDS,
+      negativeTtlSeconds: config.NEGATIVE_TTL_SECONDS,
+      earlyRefreshBeta: config.CACHE_EARLY_REFRESH_BETA,
+      leaseWaitMs: config.LEASE_WAIT_MS,
+      loaderTimeoutMs: config.LOADER_TIMEOUT_MS,
+      l1: app.cacheStack.l1,
+      bus: app.cacheStack.bus,
+      observer,
+    } satisfies Partial<CacheOptions<unknown>>
+
+    const products = createCache<Product>(config.CACHE_STRATEGY, {
+      ...shared,
+      name: 'product',
       initialVersion: config.CACHE_KEY_VERSION,
       validate: isProduct,
-      observer: {
-        hit: (name, tier) => metrics.cacheHits.inc({ cache: name, tier }),
-        miss: (name) => metrics.cacheMisses.inc({ cache: name }),
-        load: (name) => metrics.cacheLoads.inc({ cache: name }),
-        error: (name, operation, error) => {
-          metrics.cacheErrors.inc({ cache: name, operation })
-          // While Redis is down every read fails over; one line a second says so without flooding.
-          if (Date.now() - lastWarnedAt < 1000) return
-          lastWarnedAt = Date.now()
-          app.log.warn(
-            { err: error, cache: name, operation },
-            'cache call failed; using the database',
-          )
-        },
-      },
+      tags: (product) => [categoryTag(product.category)],
     })
-    await cache.start()
-    app.addHook('onClose', () => cache.close())
+    const pages = createCache<ProductPage>(config.CACHE_STRATEGY, {
+      ...shared,
+      name: 'product_list',
+      validate: isProductPage,
+      tags: () => [LIST_PAGES_TAG],
+    })
+    for (const cache of [products, pages]) {
+      await cache.start()
+      app.addHook('onClose', () => cache.close())
+    }
 
     const repository = createProductRepository(app.database, {
       extraLatencyMs: config.DB_EXTRA_LATENCY_MS,
     })
-    app.decorate('catalog', new ProductCatalog(repository, cache))
+    app.decorate('catalog', new ProductCatalog(repository, { products, pages }))
   },
-  { name: 'catalog', dependencies: ['dependencies', 'metrics'] },
+  { name: 'catalog', dependencies: ['dependencies', 'metrics', 'cache-stack'] },
 )

@@ -1,12 +1,12 @@
 import { Type } from 'typebox'
-import { ProductFieldsSchema, ProductSchema } from '../../catalog/product.js'
+import { ProductFieldsSchema, ProductPageSchema, ProductSchema } from '../../catalog/product.js'
 import { IdString } from './common.js'
 
-export { ProductFieldsSchema, ProductSchema }
+export { ProductFieldsSchema, ProductPageSchema, ProductSchema }
 
 export const ProductReadSchema = Type.Object({
   source: Type.Union([Type.Literal('cache'), Type.Literal('db')], {
-    description: 'cache: a cache tier answered; db: the database was read',
+    description: 'cache: a cache tier answered (X-Cache HIT or STALE); db: it was loaded (MISS)',
   }),
   data: ProductSchema,
 })
@@ -24,16 +24,16 @@ export const ProductListQuery = Type.Object(
   { additionalProperties: false },
 )
 
-export const ProductPageSchema = Type.Object({
-  items: Type.Array(ProductSchema),
-  next_cursor: Type.Union([Type.String(), Type.Null()], {
-    description: 'Pass as ?cursor= for the next page; null on the last page',
-  }),
-})
 
 export const IfMatchHeaders = Type.Object({
   'if-match': Type.Optional(
     Type.String({ description: 'Write only if the product is still at this ETag, e.g. "3"' }),
+  ),
+})
+
+export const IfNoneMatchHeaders = Type.Object({
+  'if-none-match': Type.Optional(
+    Type.String({ description: 'Answer 304 without a body if the product is still at this ETag' }),
   ),
 })
 

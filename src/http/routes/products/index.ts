@@ -1,9 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { etagOf, expectedVersionFrom } from '../../if-match.js'
+import { cacheHeaderSchemas, sendCacheHeaders } from '../../cache-headers.js'
+import { clientHasVersion, etagOf, expectedVersionFrom } from '../../if-match.js'
 import { adminSecurity, IdParams, problemResponses } from '../../schemas/common.js'
 import {
   IfMatchHeaders,
+  IfNoneMatchHeaders,
   ProductFieldsSchema,
   ProductListQuery,
   ProductPageSchema,
@@ -13,11 +15,11 @@ import {
 } from '../../schemas/products.js'
 
 const tags = ['products']
-const XCacheHeader = {
-  'x-cache': { type: 'string', enum: ['HIT', 'MISS'], description: 'Did the cache answer?' },
-}
 
-const productRoutes: FastifyPluginAsyncTypebox = async (app) => {
+const productRoutes: FastifyPluginAsyncTypebox<{ graceSeconds: number }> = async (
+  app,
+  { graceSeconds },
+) => {
   const { catalog } = app
 
   app.get(
@@ -27,16 +29,17 @@ const productRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         summary: 'List products, by id, a page at a time',
         querystring: ProductListQuery,
-        response: { 200: ProductPageSchema, ...problemResponses(400) },
+        response: {
+          200: { ...ProductPageSchema, headers: cacheHeaderSchemas },
+          ...problemResponses(400, 503),
+        },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { cursor, limit = '20' } = request.query
-      const page = await catalog.list(cursor ? Number(cursor) : undefined, Number(limit))
-      return {
-        items: page.items,
-        next_cursor: page.nextAfterId === undefined ? null : String(page.nextAfterId),
-      }
+      const { page, cache } = await catalog.list(cursor ? Number(cursor) : undefined, Number(limit))
+      sendCacheHeaders(reply, cache, graceSeconds)
+      return page
     },
   )
 
@@ -45,19 +48,24 @@ const productRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags,
-        summary: 'Read a product through the cache (cache-aside)',
+        summary: 'Read a product through the cache',
         params: IdParams,
+        headers: IfNoneMatchHeaders,
         response: {
-          200: { ...ProductReadSchema, headers: XCacheHeader },
-          ...problemResponses(400, 404),
+          200: { ...ProductReadSchema, headers: cacheHeaderSchemas },
+          304: Type.Null({ description: 'Not modified: the If-None-Match ETag is current' }),
+          ...problemResponses(400, 404, 503),
         },
       },
     },
     async (request, reply) => {
-      const read = await catalog.read(Number(request.params.id))
-      reply.header('x-cache', read.source === 'cache' ? 'HIT' : 'MISS')
-      reply.header('etag', etagOf(read.product.version))
-      return { source: read.source, data: read.product }
+      const { product, cache } = await catalog.read(Number(request.params.id))
+      sendCacheHeaders(reply, cache, graceSeconds)
+      reply.header('etag', etagOf(product.version))
+      if (clientHasVersion(request.headers['if-none-match'], product.version)) {
+        return reply.code(304).send(null)
+      }
+      return { source: cache.status === 'miss' ? ('db' as const) : ('cache' as const), data: product }
     },
   )
 

@@ -1,0 +1,40 @@
+import type { Redis, RedisOptions } from 'ioredis'
+import { reconnectDelayMs } from '../redis/client.js'
+
+/**
+ * How the subscriber connection differs from the publisher it is duplicated from (same host,
+ * credentials, TLS…). Each setting is checked against a real redis-server in
+ * test/cache/bus-reconnect.test.ts.
+ */
+const SUBSCRIBER_OPTIONS = {
+  // The bus subscribes again itself on every 'ready' and awaits the reply, its only sign that
+  // the subscription is back. ioredis's own re-subscribe sends SUBSCRIBE without waiting for it:
+  // 'ready' comes before the reply, and if the connection drops again before it, the channel is
+  // forgotten for good (or, with maxRetriesPerRequest 0, the rejection goes unhandled and kills
+  // the process).
+  autoResubscribe: false,
+  // Only that SUBSCRIBE is ever sent, once 'ready': nothing to queue while disconnected.
+  enableOfflineQueue: false,
+  // A SUBSCRIBE in flight when the connection drops fails at once; the next 'ready' sends another.
+  maxRetriesPerRequest: 0,
+  autoResendUnfulfilledCommands: false,
+  // A connection that only listens has nothing to time out, and a SUBSCRIBE given up on here may
+  // still take effect on the server, leaving the bus wrong about whether it is subscribed.
+  commandTimeout: undefined,
+  // Reconnect forever, whatever the publisher does: a bus that stops listening serves stale L1s.
+  retryStrategy: reconnectDelayMs,
+  // Listeners go on before the first connect.
+  lazyConnect: true,
+} satisfies Partial<RedisOptions>
+
+/** A new connection for SUBSCRIBE, not yet connecting; never emits an unhandled 'error'. */
+export function createSubscriber(publisher: Redis, onError: (error: unknown) => void): Redis {
+  const name = publisher.options.connectionName
+  const subscriber = publisher.duplicate({
+    ...SUBSCRIBER_OPTIONS,
+    ...(name ? { connectionName: `${name}:bus` } : {}),
+  })
+  // Without a listener, an 'error' (each failed reconnect) would be thrown and crash the process.
+  subscriber.on('error', onError)
+  return subscriber
+}

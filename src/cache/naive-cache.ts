@@ -1,0 +1,90 @@
+import { GuardedTier } from './guarded-tier.js'
+import { entryKey, keyNamespace, versionKey } from './keys.js'
+import { type ResolvedCacheOptions, resolveCacheOptions } from './options.js'
+import { RedisTier } from './redis/redis-tier.js'
+import { RedisVersionStore } from './redis/redis-version-store.js'
+import { whenReady } from './redis/when-ready.js'
+import { RedisGuard } from './redis-guard.js'
+import { SharedVersion } from './shared-version.js'
+import type { CacheLookup, CacheOptions, Loader, ReadThroughCache } from './types.js'
+
+/**
+ * What the demo does, and what most code does: GET; on a miss load and SET with a TTL; DEL on
+ * write. No L1, no single-flight or lease (N concurrent misses = N loads), no fencing (a slow
+ * load can store a value a write has already replaced), no stale-while-revalidate, no circuit
+ * breaker. Kept for teaching and for measuring what each protection of `Cache` buys
+ * (`CACHE_STRATEGY=naive`). Redis failures still fall through to the loader.
+ */
+export class NaiveCache<T> implements ReadThroughCache<T> {
+  readonly name: string
+  readonly #options: ResolvedCacheOptions<T>
+  readonly #redis: CacheOptions<T>['redis']
+  readonly #namespace: string
+  readonly #tier: GuardedTier
+  readonly #version: SharedVersion
+
+  constructor(options: CacheOptions<T>) {
+    const resolved = resolveCacheOptions(options)
+    this.name = resolved.name
+    this.#options = resolved
+    this.#redis = options.redis
+    this.#namespace = keyNamespace(resolved.keyPrefix, resolved.name)
+    const report = resolved.observer.error.bind(undefined, resolved.name)
+    const guard = new RedisGuard({ breaker: false, report })
+    this.#tier = new GuardedTier(new RedisTier(options.redis), guard)
+    this.#version = new SharedVersion({
+      store: new RedisVersionStore(options.redis, versionKey(this.#namespace)),
+      initial: resolved.initialVersion,
+      refreshMs: resolved.versionRefreshMs,
+      onError: (error) => report('version', error),
+    })
+  }
+
+  async start(): Promise<void> {
+    await whenReady(this.#redis, 1000)
+    await this.#version.start()
+  }
+
+  close(): Promise<void> {
+    return this.#version.stop()
+  }
+
+  get version(): number {
+    return this.#version.current
+  }
+
+  keyFor(id: string): string {
+    return entryKey(this.#namespace, this.#version.current, id)
+  }
+
+  async getOrSet(id: string, loader: Loader<T>): Promise<CacheLookup<T>> {
+    const { observer, validate, freshMs } = this.#options
+    const key = this.keyFor(id)
+    const read = await this.#tier.read(key)
+    const entry = read.ok ? read.value : undefined
+    if (entry && !entry.absent && validate(entry.value)) {
+      observer.hit(this.name, 'l2')
+      return { value: entry.value, status: 'hit', tier: 'l2', freshUntil: entry.freshUntil }
+    }
+    observer.miss(this.name)
+    observer.load(this.name)
+    const value = await loader()
+    const storedAt = Date.now()
+    const freshUntil = storedAt + freshMs
+    if (value !== undefined) {
+      await this.#tier.fill(key, { value, storedAt, freshUntil, loadMs: 0 }, freshMs)
+    }
+    return { value, status: 'miss', freshUntil }
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.#tier.remove(entryKey(this.#namespace, await this.#version.confirmedVersion(), id))
+  }
+
+  bumpVersion(): Promise<number> {
+    return this.#version.bump()
+  }
+
+  /** Naive has no tags: nothing it stores carries one. */
+  async invalidateTags(): Promise<void> {}
+}

@@ -1,0 +1,74 @@
+import type { Redis } from 'ioredis'
+import { defineScript, loadScript, type ScriptCall } from './scripts.js'
+
+const acquireScript = loadScript('acquire.lua', { name: 'cacheAcquire', numberOfKeys: 3 })
+const fillScript = loadScript('fill.lua', { name: 'cacheFill', numberOfKeys: 3 })
+const invalidateScript = loadScript('invalidate.lua', { name: 'cacheInvalidate', numberOfKeys: 3 })
+
+/**
+ * An entry's companions are tagged with the entry key itself: Redis Cluster hashes only what is
+ * inside `{…}`, so `{product:v1:42}:gen` lands in the slot of `product:v1:42`, and one script
+ * may touch all three.
+ */
+export const generationKey = (key: string) => `{${key}}:gen`
+export const leaseKey = (key: string) => `{${key}}:lease`
+const keysOf = (key: string) => [key, generationKey(key), leaseKey(key)]
+
+export type LeaseMode = 'absent' | 'always'
+
+export interface Acquired {
+  /** The entry as stored, if any. */
+  raw: string | undefined
+  /** The entry's generation now; a fill must present it (fencing). */
+  generation: string
+  /** Whether this caller holds the key's lease: the one loader cluster-wide. */
+  leased: boolean
+}
+
+/** Leases and fenced fills over Redis: one loader per key, and no stale sets. */
+export class RedisCoordinator {
+  readonly #redis: Redis
+  readonly #acquire: ScriptCall
+  readonly #fill: ScriptCall
+  readonly #invalidate: ScriptCall
+
+  constructor(redis: Redis) {
+    this.#redis = redis
+    this.#acquire = defineScript(redis, acquireScript)
+    this.#fill = defineScript(redis, fillScript)
+    this.#invalidate = defineScript(redis, invalidateScript)
+  }
+
+  async read(key: string): Promise<string | undefined> {
+    return (await this.#redis.get(key)) ?? undefined
+  }
+
+  async acquire(key: string, token: string, leaseMs: number, mode: LeaseMode): Promise<Acquired> {
+    const reply = await this.#acquire(keysOf(key), [token, leaseMs, mode])
+    if (!Array.isArray(reply) || reply.length !== 3) {
+      throw new TypeError(`acquire.lua answered ${JSON.stringify(reply)} for ${key}`)
+    }
+    const [raw, generation, leased] = reply as [unknown, unknown, unknown]
+    return {
+      raw: typeof raw === 'string' ? raw : undefined,
+      generation: String(generation),
+      leased: leased === 1,
+    }
+  }
+
+  /** Answers false when the fill was fenced: an invalidation overtook the load. */
+  async fill(
+    key: string,
+    raw: string,
+    ttlMs: number,
+    generation: string,
+    token: string,
+  ): Promise<boolean> {
+    return (await this.#fill(keysOf(key), [raw, ttlMs, generation, token])) === 1
+  }
+
+  /** Calls for several keys go out together on the one connection: one round trip. */
+  async invalidate(keys: readonly string[], generationTtlMs: number): Promise<void> {
+    await Promise.all(keys.map((key) => this.#invalidate(keysOf(key), [generationTtlMs])))
+  }
+}
