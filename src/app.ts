@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyInstance, LogController } from 'fastify'
 import type { Config } from './config.js'
 import adminAuth from './http/plugins/admin-auth.js'
 import cacheStack from './http/plugins/cache-stack.js'
@@ -36,7 +36,9 @@ export async function buildApp(
   const app = Fastify({
     logger: { level: config.LOG_LEVEL, stream: options.logStream },
     // A log line per request costs more than a cache hit; turn them on with LOG_LEVEL=debug.
-    disableRequestLogging: !['debug', 'trace'].includes(config.LOG_LEVEL),
+    logController: new LogController({
+      disableRequestLogging: !['debug', 'trace'].includes(config.LOG_LEVEL),
+    }),
     bodyLimit: BODY_LIMIT_BYTES,
   }).withTypeProvider<TypeBoxTypeProvider>()
   // TypeBox's own checker: bodies are validated as sent (an unknown field is a 400, not dropped).

@@ -23,6 +23,8 @@ const READY_WAIT_MS = 1000
 /** Polling for another instance's load: quick at first, then gentler. */
 const FIRST_POLL_MS = 5
 const MAX_POLL_MS = 50
+/** Lease calls that time out while Redis is connected are retried this often before loading alone. */
+const MAX_LEASE_RETRIES = 2
 
 type Found<T> = { entry: Entry<T>; tier: CacheTier }
 
@@ -133,15 +135,17 @@ export class Cache<T> implements ReadThroughCache<T> {
     const key = this.keyFor(id)
     const now = Date.now()
     const local = this.#readL1(key, now)
-    if (local && isFresh(local, now)) return this.#answerFresh(key, { entry: local, tier: 'l1' }, loader, now)
+    if (local && isFresh(local, now))
+      return this.#answerFresh(key, { entry: local, tier: 'l1' }, loader, now)
 
     // Not in L1, or stale there: Redis may hold a fresher copy another instance refreshed.
     const shared = await this.#readL2(key, now)
-    if (shared && isFresh(shared, now)) return this.#answerFresh(key, { entry: shared, tier: 'l2' }, loader, now)
+    if (shared && isFresh(shared, now))
+      return this.#answerFresh(key, { entry: shared, tier: 'l2' }, loader, now)
 
     const stale = pickStale(shared, local)
     if (stale) {
-      this.#refreshInBackground(key, loader)
+      this.#refreshInBackground(key, loader, stale.entry.storedAt)
       this.#options.observer.stale(this.name, stale.tier)
       return lookup(stale.entry, 'stale', stale.tier)
     }
@@ -174,7 +178,7 @@ export class Cache<T> implements ReadThroughCache<T> {
   #answerFresh(key: string, found: Found<T>, loader: Loader<T>, now: number): CacheLookup<T> {
     const { earlyRefreshBeta, observer } = this.#options
     if (shouldRefreshEarly(found.entry, now, earlyRefreshBeta, Math.random)) {
-      this.#refreshInBackground(key, loader)
+      this.#refreshInBackground(key, loader, found.entry.storedAt)
     }
     observer.hit(this.name, found.tier)
     return lookup(found.entry, 'hit', found.tier)
@@ -217,7 +221,7 @@ export class Cache<T> implements ReadThroughCache<T> {
       if (joined) return joined // a refresh that found another instance at work answers nothing
     }
     const entry = await this.#withinLoaderTimeout(
-      this.#loads.run(key, () => this.#loadForCluster(key, loader, 'absent')),
+      this.#loads.run(key, () => this.#loadForCluster(key, loader)),
     )
     if (!entry) throw new Error(`Nothing was loaded for ${key}`) // 'absent' mode always loads
     return entry
@@ -225,33 +229,53 @@ export class Cache<T> implements ReadThroughCache<T> {
 
   /**
    * Takes the key's lease and loads, or waits for the instance holding it to fill the key.
-   * `absent`: a read that found nothing; `always`: a refresh of a stale entry, which gives way
-   * (answers undefined) when another instance is already refreshing it.
+   * A read that found nothing (`refreshing` undefined) waits for the lease holder's entry. A
+   * refresh of the entry stored at `refreshing` gives way (answers undefined) when another
+   * instance holds the lease, and stops when it finds the entry already replaced.
    */
-  async #loadForCluster(key: string, loader: Loader<T>, mode: LeaseMode) {
+  async #loadForCluster(key: string, loader: Loader<T>, refreshing?: number) {
     const invalidations = this.#invalidations
+    // As in #readL2: keys under an unconfirmed version may be old ones; neither read nor fill them.
+    if (!this.#version.confirmed) return this.#loadAndFill(key, loader, undefined, invalidations)
     const token = randomUUID()
     const deadline = Date.now() + this.#options.leaseWaitMs
+    let mode: LeaseMode = refreshing === undefined ? 'absent' : 'always'
     let pollMs = FIRST_POLL_MS
     let waited = false
+    let failures = 0
     for (;;) {
       const acquired = await this.#guard.attempt('lease', () =>
         this.#l2.acquire(key, token, this.#options.leaseMs, mode),
       )
-      // Redis is unreachable: no lease, no fence in L2; load and keep the value in L1 only.
-      if (!acquired.ok) return this.#loadAndFill(key, loader, undefined, invalidations)
+      if (!acquired.ok) {
+        // Redis is unreachable: no lease, no fence in L2; load and keep the value in L1 only.
+        // A timeout while connected may be this process lagging under a burst: ask again.
+        if (!this.#redisAnswering() || ++failures > MAX_LEASE_RETRIES || Date.now() >= deadline) {
+          return this.#loadAndFill(key, loader, undefined, invalidations)
+        }
+        await sleep(pollMs)
+        continue
+      }
       const { raw, generation, leased } = acquired.value
       const now = Date.now()
       const found = raw === undefined ? undefined : this.#decode(raw, now)
-      if (found && isFresh(found, now)) {
-        // Filled meanwhile (by the lease holder we waited for, or a refresh elsewhere). A lease
-        // taken over it in 'always' mode just lapses: the entry is fresh for far longer.
+      const filledMeanwhile =
+        found && (refreshing === undefined ? isFresh(found, now) : found.storedAt > refreshing)
+      if (filledMeanwhile) {
+        // By the lease holder we waited for, or by a refresh elsewhere: nothing left to load.
+        if (leased) await this.#guard.attempt('lease', () => this.#l2.release(key, token))
         if (waited) this.#options.observer.coalesced(this.name)
-        this.#keepLocally(key, found, invalidations, now, raw === undefined ? undefined : Buffer.byteLength(raw))
+        this.#keepLocally(
+          key,
+          found,
+          invalidations,
+          now,
+          raw === undefined ? undefined : Buffer.byteLength(raw),
+        )
         return found
       }
       if (leased) return this.#loadAndFill(key, loader, { generation, token }, invalidations)
-      if (mode === 'always') return undefined // another instance is refreshing it
+      if (refreshing !== undefined) return undefined // another instance is refreshing it
       if (raw !== undefined && !found) mode = 'always' // unreadable or outdated: replace it
       if (Date.now() >= deadline) {
         // The lease holder is slow or gone: load too. The fill is still fenced.
@@ -293,12 +317,15 @@ export class Cache<T> implements ReadThroughCache<T> {
     return entry
   }
 
-  #refreshInBackground(key: string, loader: Loader<T>): void {
+  /** Refreshes the entry stored at `storedAt`, once in the cluster, without anyone waiting for it. */
+  #refreshInBackground(key: string, loader: Loader<T>, storedAt: number): void {
     if (this.#loads.current(key) || this.#backoff.active(key, Date.now())) return
-    this.#loads.run(key, () => this.#loadForCluster(key, loader, 'always')).catch(() => {
-      // Fail-safe: keep serving the stale value; do not ask the failing source again at once.
-      this.#backoff.start(key, Date.now())
-    })
+    this.#loads
+      .run(key, () => this.#loadForCluster(key, loader, storedAt))
+      .catch(() => {
+        // Fail-safe: keep serving the stale value; do not ask the failing source again at once.
+        this.#backoff.start(key, Date.now())
+      })
   }
 
   /** Fails the wait, not the load: a load past the timeout still fills the cache for later reads. */
@@ -360,7 +387,9 @@ export class Cache<T> implements ReadThroughCache<T> {
   ): void {
     if (!this.#l1 || this.#invalidations !== invalidationsBefore) return
     if (entry.absent && this.#options.negativeTtlMs === 0) return
-    const lifetime = entry.absent ? entry.freshUntil - now : entry.freshUntil - now + this.#options.graceMs
+    const lifetime = entry.absent
+      ? entry.freshUntil - now
+      : entry.freshUntil - now + this.#options.graceMs
     this.#l1.set(key, entry, lifetime, sizeBytes)
   }
 
@@ -370,6 +399,11 @@ export class Cache<T> implements ReadThroughCache<T> {
     if (!this.#l1) return
     if (keys) this.#l1.deleteMany(keys)
     else this.#l1.clear()
+  }
+
+  /** Connected, and the circuit lets calls through. */
+  #redisAnswering(): boolean {
+    return this.#redis.status === 'ready' && this.#guard.state !== 'open'
   }
 
   #generationTtlMs(): number {
@@ -401,7 +435,8 @@ function lookup<T>(entry: Entry<T>, status: CacheLookup<T>['status'], tier?: Cac
 
 /** The stale entry to serve: the fresher of what L2 and L1 hold. */
 function pickStale<T>(shared: Entry<T> | undefined, local: Entry<T> | undefined) {
-  if (shared && (!local || shared.storedAt >= local.storedAt)) return { entry: shared, tier: 'l2' as const }
+  if (shared && (!local || shared.storedAt >= local.storedAt))
+    return { entry: shared, tier: 'l2' as const }
   if (local) return { entry: local, tier: 'l1' as const }
   return undefined
 }

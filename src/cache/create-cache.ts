@@ -10,7 +10,10 @@ export const CACHE_STRATEGIES = ['full', 'naive', 'none'] as const
  */
 export type CacheStrategy = (typeof CACHE_STRATEGIES)[number]
 
-export function createCache<T>(strategy: CacheStrategy, options: CacheOptions<T>): ReadThroughCache<T> {
+export function createCache<T>(
+  strategy: CacheStrategy,
+  options: CacheOptions<T>,
+): ReadThroughCache<T> {
   if (strategy === 'naive') return new NaiveCache(options)
   if (strategy === 'none') return new NoCache(options.name)
   return new Cache(options)

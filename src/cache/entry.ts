@@ -32,7 +32,8 @@ export function decodeEntry(raw: string): Entry<unknown> | undefined {
   }
   if (typeof parsed !== 'object' || parsed === null) return undefined
   const entry = parsed as Record<string, unknown>
-  if (!isTime(entry.storedAt) || !isTime(entry.freshUntil) || !isTime(entry.loadMs)) return undefined
+  if (!isTime(entry.storedAt) || !isTime(entry.freshUntil) || !isTime(entry.loadMs))
+    return undefined
   const absent = entry.absent === true
   if (absent === 'value' in entry) return undefined // exactly one of a value or `absent`
   if (entry.tags !== undefined && !isTagVersions(entry.tags)) return undefined

@@ -42,7 +42,9 @@ export function resolveCacheOptions<T>(raw: CacheOptions<T>): ResolvedCacheOptio
   }
   const initialVersion = raw.initialVersion ?? 1
   if (!(Number.isSafeInteger(initialVersion) && initialVersion >= 1)) {
-    throw new RangeError(`Cache option initialVersion must be an integer >= 1, got ${initialVersion}`)
+    throw new RangeError(
+      `Cache option initialVersion must be an integer >= 1, got ${initialVersion}`,
+    )
   }
   const leaseWaitMs = ms('leaseWaitMs', raw.leaseWaitMs ?? 3000)
   const loaderTimeoutMs = ms('loaderTimeoutMs', raw.loaderTimeoutMs ?? 3000)

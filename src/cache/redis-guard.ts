@@ -2,17 +2,21 @@ import {
   BrokenCircuitError,
   type CircuitBreakerPolicy,
   CircuitState,
-  ConsecutiveBreaker,
   circuitBreaker,
   handleAll,
+  SamplingBreaker,
 } from 'cockatiel'
 import type { CacheOperation } from './types.js'
 
 export type CircuitStateName = 'closed' | 'open' | 'half-open'
 
 export interface CircuitBreakerOptions {
-  /** Consecutive failed Redis calls that open the circuit. @default 5 */
-  failures?: number
+  /** The share of failed Redis calls, over the sampling window, that opens the circuit. @default 0.5 */
+  threshold?: number
+  /** The sampling window, in ms. @default 5000 */
+  samplingMs?: number
+  /** Below this many calls a second the circuit never opens: too few to judge. @default 5 */
+  minimumRps?: number
   /** How long the circuit stays open before one call probes Redis again, in ms. @default 1000 */
   halfOpenAfterMs?: number
 }
@@ -24,9 +28,12 @@ export type Attempt<T> = { ok: true; value: T } | { ok: false; error: unknown }
  * the cache makes on its own behalf (a read, a fill) answers a failed Attempt instead of
  * throwing, while one a caller asked for (an invalidation) also rejects so it can be retried.
  *
- * With a circuit breaker, after `failures` failed calls in a row Redis is not called at all
- * for `halfOpenAfterMs`, then one call probes it: a dead or hung Redis costs a read nothing
- * instead of a command timeout each. Calls refused by the open circuit are not reported again.
+ * With a circuit breaker, once `threshold` of the calls over the sampling window have failed,
+ * Redis is not called at all for `halfOpenAfterMs`, then one call probes it: a dead or hung
+ * Redis costs a read nothing instead of a command timeout each. It samples a rate rather than
+ * counting failures in a row because a burst of requests can delay a few replies past the
+ * command timeout (the event loop was busy, not Redis), and that must not cut Redis off.
+ * Calls refused by the open circuit are not reported again.
  */
 export class RedisGuard {
   readonly #breaker: CircuitBreakerPolicy | undefined
@@ -41,7 +48,11 @@ export class RedisGuard {
     if (options.breaker === false) return
     this.#breaker = circuitBreaker(handleAll, {
       halfOpenAfter: options.breaker.halfOpenAfterMs ?? 1000,
-      breaker: new ConsecutiveBreaker(options.breaker.failures ?? 5),
+      breaker: new SamplingBreaker({
+        threshold: options.breaker.threshold ?? 0.5,
+        duration: options.breaker.samplingMs ?? 5000,
+        minimumRps: options.breaker.minimumRps ?? 5,
+      }),
     })
     const { onStateChange } = options
     if (onStateChange) this.#breaker.onStateChange((state) => onStateChange(stateName(state)))

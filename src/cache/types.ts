@@ -103,7 +103,7 @@ export interface CacheOptions<T> {
   failSafeBackoffMs?: number
   /** XFetch's beta: how eagerly hot keys are refreshed before expiry; 0 turns it off. @default 1 */
   earlyRefreshBeta?: number
-  /** Stop calling a failing Redis for a while. @default { failures: 5, halfOpenAfterMs: 1000 } */
+  /** Stop calling a failing Redis for a while. @default { threshold: 0.5, samplingMs: 5000, minimumRps: 5, halfOpenAfterMs: 1000 } */
   circuitBreaker?: CircuitBreakerOptions | false
   observer?: CacheObserver
 }

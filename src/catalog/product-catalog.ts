@@ -129,9 +129,13 @@ async function readThrough<T>(cache: ReadThroughCache<T>, id: string, loader: Lo
   try {
     return await cache.getOrSet(id, loader)
   } catch (error) {
-    throw new AppError('service_unavailable', 'The database did not answer, and nothing was cached', {
-      cause: error,
-    })
+    throw new AppError(
+      'service_unavailable',
+      'The database did not answer, and nothing was cached',
+      {
+        cause: error,
+      },
+    )
   }
 }
 

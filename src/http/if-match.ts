@@ -20,7 +20,5 @@ export function expectedVersionFrom(ifMatch: string | undefined): number | undef
 export function clientHasVersion(ifNoneMatch: string | undefined, version: number): boolean {
   if (ifNoneMatch === undefined) return false
   if (ifNoneMatch.trim() === '*') return true
-  return ifNoneMatch
-    .split(',')
-    .some((tag) => tag.trim().replace(/^W\//, '') === etagOf(version))
+  return ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etagOf(version))
 }

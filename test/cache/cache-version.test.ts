@@ -6,6 +6,7 @@ import {
   connectClient,
   countingLoader,
   isolatedPrefix,
+  startBus,
   startCache,
   waitUntil,
 } from './helpers.js'
@@ -60,10 +61,26 @@ describe('Cache (versioned keys)', () => {
     const bumped = await writer.bumpVersion()
 
     await waitUntil(() => reader.version === bumped, 'the other instance adopts the bump', 1000)
-    await expect(reader.getOrSet('a', async () => 'new')).resolves.toEqual({
+    await expect(reader.getOrSet('a', async () => 'new')).resolves.toMatchObject({
       value: 'new',
       status: 'miss',
     })
+  })
+
+  it('with a bus, another instance adopts a bump at once, without waiting for its refresh', async () => {
+    const { admin, instance } = await setup()
+    const channel = `${isolatedPrefix(admin)}cache:bus`
+    const [writerRedis, readerRedis] = [await connectClient(), await connectClient()]
+    const writer = await instance({ redis: writerRedis, bus: await startBus(writerRedis, channel) })
+    const reader = await instance({
+      redis: readerRedis,
+      bus: await startBus(readerRedis, channel),
+      versionRefreshMs: 60_000,
+    })
+
+    const bumped = await writer.bumpVersion()
+
+    await waitUntil(() => reader.version === bumped, 'the bus carries the bump', 1000)
   })
 
   it('gives every concurrent bump, from any instance, its own new version', async () => {

@@ -1,6 +1,9 @@
 import { Redis } from 'ioredis'
 import { onTestFinished, vi } from 'vitest'
+import { InvalidationBus } from '../../src/cache/bus/invalidation-bus.js'
 import { Cache } from '../../src/cache/cache.js'
+import type { Entry } from '../../src/cache/entry.js'
+import { NaiveCache } from '../../src/cache/naive-cache.js'
 import { createRedisClient } from '../../src/cache/redis/client.js'
 import { whenReady } from '../../src/cache/redis/when-ready.js'
 import type { CacheObserver, CacheOptions } from '../../src/cache/types.js'
@@ -22,19 +25,30 @@ export function adminClient(url = REDIS_URL): Redis {
   return redis
 }
 
-/** A key prefix of the test's own, whose keys are deleted when it finishes. */
+/**
+ * A key prefix of the test's own, whose keys are deleted when it finishes: the entries, and
+ * their lease and generation keys, which start with `{<entry key>}` (see redis-coordinator.ts).
+ */
 export function isolatedPrefix(admin: Redis): string {
   const prefix = uniquePrefix()
-  onTestFinished(() => deleteByPrefix(admin, prefix))
+  onTestFinished(async () => {
+    await deleteByPrefix(admin, prefix)
+    await deleteByPrefix(admin, `{${prefix}`)
+  })
   return prefix
 }
 
+/** Every observer hook, as a spy. */
 export function spyObserver() {
   return {
     hit: vi.fn<Required<CacheObserver>['hit']>(),
+    stale: vi.fn<Required<CacheObserver>['stale']>(),
     miss: vi.fn<Required<CacheObserver>['miss']>(),
     load: vi.fn<Required<CacheObserver>['load']>(),
+    coalesced: vi.fn<Required<CacheObserver>['coalesced']>(),
+    fenced: vi.fn<Required<CacheObserver>['fenced']>(),
     error: vi.fn<Required<CacheObserver>['error']>(),
+    circuit: vi.fn<Required<CacheObserver>['circuit']>(),
   }
 }
 
@@ -46,9 +60,48 @@ export async function startCache<T>(options: CacheOptions<T>): Promise<Cache<T>>
   return cache
 }
 
+/** A started NaiveCache (the "protections off" strategy), closed when the test finishes. */
+export async function startNaive<T>(options: CacheOptions<T>): Promise<NaiveCache<T>> {
+  const cache = new NaiveCache(options)
+  onTestFinished(() => cache.close())
+  await cache.start()
+  return cache
+}
+
+/** A started bus on `channel`, closed when the test finishes. */
+export async function startBus(publisher: Redis, channel: string): Promise<InvalidationBus> {
+  const bus = new InvalidationBus({ publisher, channel })
+  onTestFinished(() => bus.close())
+  await bus.start()
+  return bus
+}
+
 /** A loader that counts its calls. */
 export function countingLoader<T>(load: () => T | undefined) {
   return vi.fn(async () => load())
+}
+
+export interface Deferred<T> {
+  promise: Promise<T>
+  resolve: (value: T) => void
+  reject: (error: unknown) => void
+}
+
+/** A promise the test settles when it chooses: how a loader is held mid-load. */
+export function deferred<T = void>(): Deferred<T> {
+  let resolve!: (value: T) => void
+  let reject!: (error: unknown) => void
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res
+    reject = rej
+  })
+  return { promise, resolve, reject }
+}
+
+/** A stored entry in the current format, fresh for `freshForMs` from now. */
+export function entryOf<T>(value: T, freshForMs = 60_000): Entry<T> {
+  const storedAt = Date.now()
+  return { value, storedAt, freshUntil: storedAt + freshForMs, loadMs: 1 }
 }
 
 /** Polls `condition` until it holds; fails with `message` after `timeoutMs`. */
@@ -63,4 +116,9 @@ export async function waitUntil(
       throw new Error(`Timed out after ${timeoutMs} ms waiting until ${message}`)
     await new Promise((resolve) => setTimeout(resolve, 10))
   }
+}
+
+/** Resolves once `Date.now()` has passed `epochMs` (polls; no fixed sleep). */
+export function waitUntilTime(epochMs: number, message: string): Promise<void> {
+  return waitUntil(() => Date.now() > epochMs, message, Math.max(0, epochMs - Date.now()) + 5000)
 }

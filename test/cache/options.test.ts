@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis'
 import { describe, expect, it } from 'vitest'
-import { entryKey, keyNamespace, versionKey } from '../../src/cache/keys.js'
-import { resolveCacheOptions, withCallOptions } from '../../src/cache/options.js'
+import { entryKey, keyNamespace, tagsKey, versionKey } from '../../src/cache/keys.js'
+import { resolveCacheOptions } from '../../src/cache/options.js'
+import { generationKey, leaseKey } from '../../src/cache/redis/redis-coordinator.js'
 
 // Resolution never touches the client.
 const redis = {} as Redis
@@ -12,13 +13,49 @@ describe('resolveCacheOptions', () => {
     expect(resolved).toMatchObject({
       name: 'product',
       keyPrefix: '',
-      ttlMs: 300_000,
+      freshMs: 300_000,
+      graceMs: 3_600_000,
+      negativeTtlMs: 30_000,
       ttlJitter: 0.1,
       initialVersion: 1,
       versionRefreshMs: 500,
+      tags: undefined,
+      leaseWaitMs: 3000,
+      loaderTimeoutMs: 3000,
+      failSafeBackoffMs: 5000,
+      earlyRefreshBeta: 1,
+      circuitBreaker: {},
     })
     expect(resolved.validate('anything')).toBe(true)
     expect(() => resolved.observer.error('product', 'get', new Error('x'))).not.toThrow()
+    expect(() => resolved.observer.circuit('product', 'open')).not.toThrow()
+  })
+
+  it('takes fractions of a second, and 0 where a feature can be turned off', () => {
+    const resolved = resolveCacheOptions({
+      name: 'product',
+      redis,
+      ttlSeconds: 0.2,
+      graceSeconds: 0,
+      negativeTtlSeconds: 0,
+      ttlJitter: 0,
+      earlyRefreshBeta: 0,
+      circuitBreaker: false,
+    })
+    expect(resolved).toMatchObject({
+      freshMs: 200,
+      graceMs: 0,
+      negativeTtlMs: 0,
+      ttlJitter: 0,
+      earlyRefreshBeta: 0,
+      circuitBreaker: false,
+    })
+  })
+
+  it('holds a lease longer than anyone waits for it or for a load', () => {
+    expect(resolveCacheOptions({ name: 'p', redis }).leaseMs).toBe(4000)
+    expect(resolveCacheOptions({ name: 'p', redis, leaseWaitMs: 9000 }).leaseMs).toBe(10_000)
+    expect(resolveCacheOptions({ name: 'p', redis, loaderTimeoutMs: 7000 }).leaseMs).toBe(8000)
   })
 
   it('keeps the observer hooks it is given', () => {
@@ -31,22 +68,23 @@ describe('resolveCacheOptions', () => {
   it.each([
     [{ name: '' }, /name/],
     [{ name: 'product:v1' }, /name/],
+    [{ name: 'pro duct' }, /name/],
     [{ ttlSeconds: 0 }, /ttlSeconds/],
+    [{ ttlSeconds: Number.POSITIVE_INFINITY }, /ttlSeconds/],
+    [{ graceSeconds: -1 }, /graceSeconds/],
+    [{ negativeTtlSeconds: -1 }, /negativeTtlSeconds/],
+    [{ negativeTtlSeconds: Number.NaN }, /negativeTtlSeconds/],
     [{ ttlJitter: -0.1 }, /ttlJitter/],
     [{ initialVersion: 0 }, /initialVersion/],
     [{ initialVersion: 1.5 }, /initialVersion/],
     [{ versionRefreshMs: Number.NaN }, /versionRefreshMs/],
+    [{ versionRefreshMs: 0 }, /versionRefreshMs/],
+    [{ leaseWaitMs: 0 }, /leaseWaitMs/],
+    [{ loaderTimeoutMs: -5 }, /loaderTimeoutMs/],
+    [{ failSafeBackoffMs: 0 }, /failSafeBackoffMs/],
+    [{ earlyRefreshBeta: -1 }, /earlyRefreshBeta/],
   ])('rejects %o, naming the option', (bad, message) => {
     expect(() => resolveCacheOptions({ name: 'product', redis, ...bad })).toThrow(message)
-  })
-})
-
-describe('withCallOptions', () => {
-  it('shallow-merges a per-call TTL and leaves the rest', () => {
-    const resolved = resolveCacheOptions({ name: 'product', redis, ttlSeconds: 60 })
-    expect(withCallOptions(resolved, { ttlSeconds: 5 })).toEqual({ ...resolved, ttlMs: 5000 })
-    expect(withCallOptions(resolved, undefined)).toBe(resolved)
-    expect(() => withCallOptions(resolved, { ttlSeconds: -1 })).toThrow(/ttlSeconds/)
   })
 })
 
@@ -55,5 +93,11 @@ describe('keys', () => {
     expect(entryKey(keyNamespace('', 'product'), 1, '42')).toBe('product:v1:42')
     expect(entryKey(keyNamespace('app:', 'product'), 7, '42')).toBe('app:product:v7:42')
     expect(versionKey(keyNamespace('app:', 'product'))).toBe('app:product:version')
+    expect(tagsKey(keyNamespace('app:', 'product'))).toBe('app:product:tags')
+  })
+
+  it("puts an entry's lease and generation in its hash slot (Redis Cluster)", () => {
+    expect(leaseKey('app:product:v7:42')).toBe('{app:product:v7:42}:lease')
+    expect(generationKey('app:product:v7:42')).toBe('{app:product:v7:42}:gen')
   })
 })

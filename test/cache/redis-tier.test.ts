@@ -15,17 +15,22 @@ describeTierDriver('RedisTier', setup)
 describe('RedisTier', () => {
   it('writes the value and its TTL in one command, as readable JSON', async () => {
     const { driver, admin, key } = await setup()
-    await driver.set(key('1'), { value: { id: 1 }, storedAt: 5 }, 60_000)
+    await driver.set(key('1'), { value: { id: 1 }, storedAt: 5, freshUntil: 6, loadMs: 2 }, 60_000)
 
-    expect(await admin.get(key('1'))).toBe('{"value":{"id":1},"storedAt":5}')
+    expect(await admin.get(key('1'))).toBe(
+      '{"value":{"id":1},"storedAt":5,"freshUntil":6,"loadMs":2}',
+    )
     const pttl = await admin.pttl(key('1'))
     expect(pttl).toBeGreaterThan(55_000)
     expect(pttl).toBeLessThanOrEqual(60_000)
   })
 
-  it('answers undefined, not an error, for what someone typed in redis-cli', async () => {
+  it.each([
+    ['what someone typed in redis-cli', 'pen'],
+    ['an entry in the old format', '{"value":{"id":1},"storedAt":5}'],
+  ])('answers undefined, not an error, for %s', async (_case, raw) => {
     const { driver, admin, key } = await setup()
-    await admin.set(key('1'), 'pen')
+    await admin.set(key('1'), raw)
     await expect(driver.get(key('1'))).resolves.toBeUndefined()
   })
 })

@@ -54,7 +54,10 @@ describe('Redis goes away and comes back', () => {
 
     const ready = await t.app.inject({ method: 'GET', url: '/ready' })
     expect(ready.statusCode).toBe(503)
-    expect(ready.json()).toEqual({ status: 'unavailable', checks: { redis: 'down', database: 'up' } })
+    expect(ready.json()).toEqual({
+      status: 'unavailable',
+      checks: { redis: 'down', database: 'up' },
+    })
     expect((await t.app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200)
 
     const metrics = (await t.app.inject({ method: 'GET', url: '/metrics' })).body

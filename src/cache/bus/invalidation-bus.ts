@@ -28,8 +28,8 @@ export class InvalidationBus {
   #subscribed = false
   /** Messages may have been lost since the last subscription: the next one fires onResubscribe. */
   #missedMessages = false
-  /** Ends start()'s wait: true once subscribed, false on timeout or close. */
-  #settleStart: ((subscribed: boolean) => void) | undefined
+  /** Ends start()'s wait: once subscribed, on timeout or on close. */
+  #endStartWait: (() => void) | undefined
 
   constructor(options: InvalidationBusOptions) {
     this.#options = resolveBusOptions(options)
@@ -82,7 +82,7 @@ export class InvalidationBus {
   /** Closes the subscriber connection it opened; the publisher stays the caller's. */
   async close(): Promise<void> {
     this.#closed = true
-    this.#settleStart?.(false)
+    this.#endStartWait?.()
     const subscriber = this.#subscriber
     this.#subscriber = undefined
     this.#subscribed = false
@@ -110,11 +110,11 @@ export class InvalidationBus {
       const timer = setTimeout(() => {
         // The app goes on unsubscribed: whatever it caches meanwhile may miss an invalidation.
         this.#missedMessages = true
-        this.#settleStart?.(false)
+        this.#endStartWait?.()
       }, startTimeoutMs)
-      this.#settleStart = () => {
+      this.#endStartWait = () => {
         clearTimeout(timer)
-        this.#settleStart = undefined
+        this.#endStartWait = undefined
         resolve()
       }
     })
@@ -125,12 +125,13 @@ export class InvalidationBus {
     try {
       await subscriber.subscribe(this.#options.channel)
     } catch (error) {
-      this.#options.observer.error(error)
+      // Failing because close() closed the connection is no news.
+      if (subscriber === this.#subscriber) this.#options.observer.error(error)
       return
     }
     if (subscriber !== this.#subscriber) return // closed meanwhile
     this.#subscribed = true
-    this.#settleStart?.(true)
+    this.#endStartWait?.()
     if (!this.#missedMessages) return
     this.#missedMessages = false
     for (const { handler } of [...this.#resubscribeHandlers]) this.#callSafely(handler)

@@ -3,8 +3,8 @@ import { reconnectDelayMs } from '../redis/client.js'
 
 /**
  * How the subscriber connection differs from the publisher it is duplicated from (same host,
- * credentials, TLS…). Each setting is checked against a real redis-server in
- * test/cache/bus-reconnect.test.ts.
+ * credentials, TLS…). What they add up to (re-subscribing through restarts and flapping
+ * connections, closing at once) is checked against real redis-servers in test/cache/bus*.test.ts.
  */
 const SUBSCRIBER_OPTIONS = {
   // The bus subscribes again itself on every 'ready' and awaits the reply, its only sign that
@@ -25,6 +25,10 @@ const SUBSCRIBER_OPTIONS = {
   retryStrategy: reconnectDelayMs,
   // Listeners go on before the first connect.
   lazyConnect: true,
+  // Nothing is pending on close, so the socket can go at once. And disconnect() while
+  // reconnecting arms this timer on a socket already closed, which only ever runs out: the
+  // default 2 s would hold a shutting-down process that long.
+  disconnectTimeout: 0,
 } satisfies Partial<RedisOptions>
 
 /** A new connection for SUBSCRIBE, not yet connecting; never emits an unhandled 'error'. */

@@ -4,6 +4,7 @@ import { defineScript, loadScript, type ScriptCall } from './scripts.js'
 const acquireScript = loadScript('acquire.lua', { name: 'cacheAcquire', numberOfKeys: 3 })
 const fillScript = loadScript('fill.lua', { name: 'cacheFill', numberOfKeys: 3 })
 const invalidateScript = loadScript('invalidate.lua', { name: 'cacheInvalidate', numberOfKeys: 3 })
+const releaseScript = loadScript('release.lua', { name: 'cacheRelease', numberOfKeys: 1 })
 
 /**
  * An entry's companions are tagged with the entry key itself: Redis Cluster hashes only what is
@@ -31,12 +32,14 @@ export class RedisCoordinator {
   readonly #acquire: ScriptCall
   readonly #fill: ScriptCall
   readonly #invalidate: ScriptCall
+  readonly #release: ScriptCall
 
   constructor(redis: Redis) {
     this.#redis = redis
     this.#acquire = defineScript(redis, acquireScript)
     this.#fill = defineScript(redis, fillScript)
     this.#invalidate = defineScript(redis, invalidateScript)
+    this.#release = defineScript(redis, releaseScript)
   }
 
   async read(key: string): Promise<string | undefined> {
@@ -65,6 +68,10 @@ export class RedisCoordinator {
     token: string,
   ): Promise<boolean> {
     return (await this.#fill(keysOf(key), [raw, ttlMs, generation, token])) === 1
+  }
+
+  async release(key: string, token: string): Promise<void> {
+    await this.#release([leaseKey(key)], [token])
   }
 
   /** Calls for several keys go out together on the one connection: one round trip. */

@@ -13,7 +13,9 @@ export class RedisTagStore implements TagStore {
 
   async load(): Promise<Record<string, number>> {
     const stored = await this.#redis.hgetall(this.#key)
-    return Object.fromEntries(Object.entries(stored).map(([tag, version]) => [tag, Number(version)]))
+    return Object.fromEntries(
+      Object.entries(stored).map(([tag, version]) => [tag, Number(version)]),
+    )
   }
 
   async bump(tags: readonly string[]): Promise<Record<string, number>> {

@@ -24,7 +24,6 @@ export const ProductListQuery = Type.Object(
   { additionalProperties: false },
 )
 
-
 export const IfMatchHeaders = Type.Object({
   'if-match': Type.Optional(
     Type.String({ description: 'Write only if the product is still at this ETag, e.g. "3"' }),

@@ -11,7 +11,7 @@ const cacheCategoryRoutes: FastifyPluginAsyncTypebox = async (app) => {
       preHandler: app.requireAdmin,
       schema: {
         tags: ['cache'],
-        summary: "Invalidate every cached product of a category (one tag: O(1) Redis calls)",
+        summary: 'Invalidate every cached product of a category (one tag: O(1) Redis calls)',
         security: adminSecurity,
         params: Type.Object({ category: ProductFieldsSchema.properties.category }),
         response: {

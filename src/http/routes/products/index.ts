@@ -65,7 +65,10 @@ const productRoutes: FastifyPluginAsyncTypebox<{ graceSeconds: number }> = async
       if (clientHasVersion(request.headers['if-none-match'], product.version)) {
         return reply.code(304).send(null)
       }
-      return { source: cache.status === 'miss' ? ('db' as const) : ('cache' as const), data: product }
+      return {
+        source: cache.status === 'miss' ? ('db' as const) : ('cache' as const),
+        data: product,
+      }
     },
   )
 

@@ -1,0 +1,159 @@
+import { describe, expect, it, vi } from 'vitest'
+import type { CacheOptions, ReadThroughCache } from '../../src/cache/index.js'
+import { leaseKey } from '../../src/cache/redis/redis-coordinator.js'
+import {
+  adminClient,
+  connectClient,
+  deferred,
+  isolatedPrefix,
+  spyObserver,
+  startCache,
+  startNaive,
+} from './helpers.js'
+
+// One loader per key in the whole cluster: single-flight inside a process, a lease in Redis
+// across processes. Each "instance" is a cache on a Redis client of its own, as separate app
+// instances would be.
+
+const INSTANCES = 3
+const CALLERS_PER_INSTANCE = 300
+const LOAD_MS = 100
+
+type Strategy = 'full' | 'naive'
+
+async function setup() {
+  const admin = adminClient()
+  const keyPrefix = isolatedPrefix(admin)
+  const instance = async (
+    strategy: Strategy = 'full',
+    options: Partial<CacheOptions<string>> = {},
+  ): Promise<{ cache: ReadThroughCache<string>; observer: ReturnType<typeof spyObserver> }> => {
+    const observer = spyObserver()
+    const all: CacheOptions<string> = {
+      name: 'product',
+      redis: await connectClient(),
+      keyPrefix,
+      observer,
+      ...options,
+    }
+    const cache = strategy === 'full' ? await startCache(all) : await startNaive(all)
+    return { cache, observer }
+  }
+  return { admin, keyPrefix, instance }
+}
+
+/** A 100 ms database read, counting its calls. */
+const slowLoader = () =>
+  vi.fn(async () => {
+    await new Promise((resolve) => setTimeout(resolve, LOAD_MS))
+    return 'pen'
+  })
+
+/** Every instance's callers ask for one cold key at once. */
+async function stampede(strategy: Strategy) {
+  const { instance } = await setup()
+  const instances = []
+  for (let i = 0; i < INSTANCES; i++) instances.push(await instance(strategy))
+  const loader = slowLoader()
+  const answers = await Promise.all(
+    instances.flatMap(({ cache }) =>
+      Array.from({ length: CALLERS_PER_INSTANCE }, () => cache.getOrSet('42', loader)),
+    ),
+  )
+  const sum = (hook: 'coalesced' | 'load') =>
+    instances.reduce((total, { observer }) => total + observer[hook].mock.calls.length, 0)
+  return { answers, loader, coalesced: sum('coalesced'), loads: sum('load') }
+}
+
+describe('single-flight and lease: one loader per key, cluster-wide', () => {
+  it(`${INSTANCES} instances x ${CALLERS_PER_INSTANCE} concurrent reads of a cold key: 1 load`, async ({
+    annotate,
+  }) => {
+    const { answers, loader, coalesced, loads } = await stampede('full')
+
+    expect(answers).toHaveLength(INSTANCES * CALLERS_PER_INSTANCE)
+    for (const answer of answers) expect(answer).toMatchObject({ value: 'pen', status: 'miss' })
+    expect(loader).toHaveBeenCalledTimes(1)
+    expect(loads).toBe(1)
+    // Everyone but the one loader waited for its load (in its process or through the lease).
+    expect(coalesced).toBe(INSTANCES * CALLERS_PER_INSTANCE - 1)
+    await annotate(`full: ${loader.mock.calls.length} load(s) for ${answers.length} reads`)
+  })
+
+  it('control: the naive strategy loads once per caller (no protection)', async ({ annotate }) => {
+    const { answers, loader } = await stampede('naive')
+
+    for (const answer of answers) expect(answer).toMatchObject({ value: 'pen' })
+    // Every caller read before the first fill landed: about one load each.
+    expect(loader.mock.calls.length).toBeGreaterThan(INSTANCES * CALLERS_PER_INSTANCE * 0.5)
+    await annotate(`naive: ${loader.mock.calls.length} loads for ${answers.length} reads`)
+  })
+
+  it('a lease holder that hangs blocks the others for leaseWaitMs, no longer', async () => {
+    const { admin, instance } = await setup()
+    const holder = await instance('full', { loaderTimeoutMs: 5000 })
+    const waiter = await instance('full', { leaseWaitMs: 300 })
+    const hung = deferred<string>()
+    const holderLoader = vi.fn(() => hung.promise)
+    const held = holder.cache.getOrSet('42', holderLoader)
+    await waitForCall(holderLoader)
+    const lease = leaseKey(holder.cache.keyFor('42'))
+    expect(await admin.exists(lease)).toBe(1)
+
+    const waiterLoader = vi.fn(async () => 'pen')
+    const started = performance.now()
+    await expect(waiter.cache.getOrSet('42', waiterLoader)).resolves.toMatchObject({
+      value: 'pen',
+      status: 'miss',
+    })
+    const waitedMs = performance.now() - started
+
+    expect(waiterLoader).toHaveBeenCalledTimes(1)
+    expect(waitedMs).toBeGreaterThanOrEqual(250) // it did wait for the holder first…
+    expect(await admin.pttl(lease)).toBeGreaterThan(0) // …but gave up while the lease still held
+    hung.resolve('late')
+    await held
+  })
+
+  it('a lease whose holder died frees itself, and a waiter then loads', async () => {
+    const { admin, instance } = await setup()
+    const { cache } = await instance('full', { leaseWaitMs: 10_000, loaderTimeoutMs: 15_000 })
+    // What a crashed instance leaves behind: a lease nobody will release.
+    await admin.set(leaseKey(cache.keyFor('42')), 'crashed-instance', 'PX', 300)
+    const loader = vi.fn(async () => 'pen')
+
+    const started = performance.now()
+    await expect(cache.getOrSet('42', loader)).resolves.toMatchObject({ value: 'pen' })
+    const waitedMs = performance.now() - started
+
+    expect(loader).toHaveBeenCalledTimes(1)
+    expect(waitedMs).toBeGreaterThanOrEqual(250) // the lease was respected while it lived
+    expect(waitedMs).toBeLessThan(5000) // and nobody waited out leaseWaitMs (10 s)
+  })
+
+  it('instances that find an unreadable entry together replace it with one load', async () => {
+    const { admin, instance } = await setup()
+    const instances = [await instance(), await instance(), await instance()]
+    const key = instances[0]?.cache.keyFor('42') ?? ''
+    await admin.set(key, 'typed in redis-cli')
+    const loader = slowLoader()
+
+    const answers = await Promise.all(
+      instances.flatMap(({ cache }) =>
+        Array.from({ length: 20 }, () => cache.getOrSet('42', loader)),
+      ),
+    )
+
+    for (const answer of answers) expect(answer).toMatchObject({ value: 'pen' })
+    expect(loader).toHaveBeenCalledTimes(1)
+    expect(JSON.parse((await admin.get(key)) ?? 'null')).toMatchObject({ value: 'pen' })
+  })
+})
+
+async function waitForCall(fn: { mock: { calls: unknown[] } }): Promise<void> {
+  const deadline = Date.now() + 5000
+  while (fn.mock.calls.length === 0) {
+    if (Date.now() > deadline) throw new Error('the loader was never called')
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+}

@@ -1,0 +1,36 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { startCluster, type TestCluster } from '../support/cluster.js'
+
+/** 900 concurrent reads of one cold product, spread over 3 instances, against a 100 ms database. */
+async function stampede(cluster: TestCluster) {
+  const responses = await Promise.all(
+    Array.from({ length: 900 }, (_, i) =>
+      cluster.apps[i % cluster.apps.length]?.inject({ method: 'GET', url: '/products/7' }),
+    ),
+  )
+  for (const response of responses) expect(response?.statusCode).toBe(200)
+  return cluster.total('cache_loads_total{cache="product"}')
+}
+
+describe('a cold-key stampede on 3 instances', () => {
+  let cluster: TestCluster | undefined
+  afterEach(async () => {
+    await cluster?.close()
+    cluster = undefined
+  })
+
+  it('loads the product exactly once in the whole cluster', async () => {
+    cluster = await startCluster(3, { DB_EXTRA_LATENCY_MS: '100' })
+    const loads = await stampede(cluster)
+    console.info(`stampede, full strategy: ${loads} database load(s) for 900 requests`)
+    expect(loads).toBe(1)
+    expect(await cluster.total('cache_coalesced_total{cache="product"}')).toBeGreaterThan(0)
+  })
+
+  it('loads it for (almost) every request with CACHE_STRATEGY=naive', async () => {
+    cluster = await startCluster(3, { DB_EXTRA_LATENCY_MS: '100', CACHE_STRATEGY: 'naive' })
+    const loads = await stampede(cluster)
+    console.info(`stampede, naive strategy: ${loads} database loads for 900 requests`)
+    expect(loads).toBeGreaterThan(100)
+  })
+})
