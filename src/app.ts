@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance, LogController } from 'fastify'
 import type { Config } from './config.js'
 import adminAuth from './http/plugins/admin-auth.js'
@@ -10,6 +10,7 @@ import metrics from './http/plugins/metrics.js'
 import problemDetails from './http/plugins/problem-details.js'
 import swagger from './http/plugins/swagger.js'
 import { registerRoutes } from './http/routes/index.js'
+import { strictValidatorCompiler } from './http/validator.js'
 
 export type { AppDependencies }
 
@@ -41,8 +42,8 @@ export async function buildApp(
     }),
     bodyLimit: BODY_LIMIT_BYTES,
   }).withTypeProvider<TypeBoxTypeProvider>()
-  // TypeBox's own checker: bodies are validated as sent (an unknown field is a 400, not dropped).
-  app.setValidatorCompiler(TypeBoxValidatorCompiler)
+  // Every part validated as sent: an unknown body field is a 400, not silently dropped.
+  app.setValidatorCompiler(strictValidatorCompiler)
   // The API speaks JSON only: any other body is a 415, not a string that fails validation.
   app.removeContentTypeParser('text/plain')
 

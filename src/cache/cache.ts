@@ -207,9 +207,10 @@ export class Cache<T> implements ReadThroughCache<T> {
     return this.#usable(entry, now) ? entry : undefined
   }
 
-  /** Servable at all: not outdated by a tag, not past its grace period. */
+  /** Servable at all: not outdated by a tag, not past its grace period (none for "absent"). */
   #usable(entry: Entry<T>, now: number): boolean {
-    return isWithinGrace(entry, now, this.#options.graceMs) && this.#tags.isCurrent(entry.tags)
+    const graceMs = entry.absent ? 0 : this.#options.graceMs
+    return isWithinGrace(entry, now, graceMs) && this.#tags.isCurrent(entry.tags)
   }
 
   /** One load per key: joins this process's load under way, or leads one for the cluster. */
@@ -297,7 +298,15 @@ export class Cache<T> implements ReadThroughCache<T> {
     const tagsBefore = this.#tags.snapshot
     observer.load(this.name)
     const started = performance.now()
-    const value = await loader()
+    let value: T | undefined
+    try {
+      value = await loader()
+    } catch (error) {
+      // Free the lease now rather than let it lapse: the next try (here after the fail-safe
+      // backoff, or a waiter elsewhere) need not wait out leaseMs.
+      if (fence?.token) await this.#guard.attempt('lease', () => this.#l2.release(key, fence.token))
+      throw error
+    }
     const entry = this.#newEntry(value, performance.now() - started, tagsBefore)
     const now = Date.now()
     if (fence) {

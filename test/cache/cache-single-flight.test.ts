@@ -52,7 +52,7 @@ const slowLoader = () =>
 /** Every instance's callers ask for one cold key at once. */
 async function stampede(strategy: Strategy) {
   const { instance } = await setup()
-  const instances = []
+  const instances: Awaited<ReturnType<typeof instance>>[] = []
   for (let i = 0; i < INSTANCES; i++) instances.push(await instance(strategy))
   const loader = slowLoader()
   const answers = await Promise.all(
@@ -129,6 +129,33 @@ describe('single-flight and lease: one loader per key, cluster-wide', () => {
     expect(loader).toHaveBeenCalledTimes(1)
     expect(waitedMs).toBeGreaterThanOrEqual(250) // the lease was respected while it lived
     expect(waitedMs).toBeLessThan(5000) // and nobody waited out leaseWaitMs (10 s)
+  })
+
+  it('a lease holder whose load fails frees the lease: a waiter loads at once', async () => {
+    const { admin, instance } = await setup()
+    const holder = await instance()
+    const waiter = await instance('full', { leaseWaitMs: 10_000, loaderTimeoutMs: 15_000 })
+    const failure = new Error('database down')
+    const database = deferred()
+    const failing = vi.fn(async (): Promise<string> => {
+      await database.promise
+      throw failure
+    })
+    const held = holder.cache.getOrSet('42', failing)
+    held.catch(() => {})
+    await waitForCall(failing)
+    expect(await admin.exists(leaseKey(holder.cache.keyFor('42')))).toBe(1)
+
+    const waiterLoader = vi.fn(async () => 'pen')
+    const waiting = waiter.cache.getOrSet('42', waiterLoader)
+    const failedAt = performance.now()
+    database.resolve()
+    await expect(held).rejects.toBe(failure)
+
+    await expect(waiting).resolves.toMatchObject({ value: 'pen' })
+    // Not after the lease lapsed (4 s) or leaseWaitMs (10 s): the next poll found it free.
+    expect(performance.now() - failedAt).toBeLessThan(2000)
+    expect(waiterLoader).toHaveBeenCalledTimes(1)
   })
 
   it('instances that find an unreadable entry together replace it with one load', async () => {

@@ -124,3 +124,57 @@ describe('versioned keys', () => {
     expect(response.statusCode).toBe(401)
   })
 })
+
+describe('HTTP caching headers', () => {
+  let t: TestApp
+  beforeAll(async () => {
+    t = await startTestApp()
+  })
+  afterAll(() => t.close())
+
+  const read = (id: number, headers: Record<string, string> = {}) =>
+    t.app.inject({ method: 'GET', url: `/products/${id}`, headers })
+
+  it('names the tier that answered: none on a miss, l1 then l2 after L1 is dropped', async () => {
+    const miss = await read(8)
+    expect(miss.headers['x-cache-tier']).toBeUndefined()
+    const hit = await read(8)
+    expect(hit.headers['x-cache']).toBe('HIT')
+    expect(hit.headers['x-cache-tier']).toBe('l1')
+  })
+
+  it('sends Cache-Control matching the cache policy', async () => {
+    const response = await read(9)
+    expect(response.headers['cache-control']).toBe(
+      'public, max-age=300, stale-while-revalidate=3600',
+    )
+    const later = await read(9)
+    expect(later.headers['cache-control']).toMatch(
+      /^public, max-age=(299|300), stale-while-revalidate=3600$/,
+    )
+  })
+
+  it('answers If-None-Match with the current ETag by 304 and no body', async () => {
+    const { etag } = (await read(10)).headers
+    expect(etag).toBe('"1"')
+    for (const ifNoneMatch of ['"1"', 'W/"1"', '"7", "1"', '*']) {
+      const response = await read(10, { 'if-none-match': ifNoneMatch })
+      expect(response.statusCode, ifNoneMatch).toBe(304)
+      expect(response.body).toBe('')
+      expect(response.headers.etag).toBe('"1"')
+    }
+    expect((await read(10, { 'if-none-match': '"2"' })).statusCode).toBe(200)
+  })
+
+  it('sends a new ETag after a write, so the old one no longer matches', async () => {
+    await t.app.inject({
+      method: 'PATCH',
+      url: '/products/10',
+      headers: auth,
+      payload: { stock: 2 },
+    })
+    const response = await read(10, { 'if-none-match': '"1"' })
+    expect(response.statusCode).toBe(200)
+    expect(response.headers.etag).toBe('"2"')
+  })
+})

@@ -74,6 +74,12 @@ describe('Redis goes away and comes back', () => {
         return (await restarted.exists(key)) === 1
       })
       expect((await t.app.inject({ method: 'GET', url: '/ready' })).statusCode).toBe(200)
+
+      // Invalidations published while the bus was away are lost to it: L1 was cleared when it
+      // subscribed again, so product 1, an L1 hit all through the outage, is read afresh.
+      await eventually(async () => t.app.cacheStack.bus?.connected === true)
+      const after = await read(1)
+      expect(after.headers['x-cache-tier']).not.toBe('l1')
     } finally {
       await restarted.quit()
     }
