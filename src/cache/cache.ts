@@ -24,7 +24,7 @@ const READY_WAIT_MS = 1000
 const FIRST_POLL_MS = 5
 const MAX_POLL_MS = 50
 /** Lease calls that time out while Redis is connected are retried this often before loading alone. */
-const MAX_LEASE_RETRIES = 2
+const MAX_LEASE_RETRIES = 3
 
 type Found<T> = { entry: Entry<T>; tier: CacheTier }
 
@@ -102,8 +102,13 @@ export class Cache<T> implements ReadThroughCache<T> {
         this.#bus.onMessage((message) => {
           if (message.cache !== this.name) return
           if (message.op === 'delete') this.#dropLocal(message.keys)
-          else if (message.op === 'version') this.#version.observe(message.version)
-          else this.#tags.observe(message.tags)
+          else if (message.op === 'version') {
+            this.#version.observe(message.version)
+            this.#invalidated()
+          } else {
+            this.#tags.observe(message.tags)
+            this.#invalidated()
+          }
         }),
         // Messages may have been lost while the subscriber was away: trust no L1 entry.
         this.#bus.onResubscribe(() => this.#dropLocal()),
@@ -163,7 +168,7 @@ export class Cache<T> implements ReadThroughCache<T> {
 
   async bumpVersion(): Promise<number> {
     const version = await this.#version.bump()
-    this.#invalidations++
+    this.#invalidated()
     await this.#bus?.publish({ op: 'version', cache: this.name, version })
     return version
   }
@@ -171,7 +176,7 @@ export class Cache<T> implements ReadThroughCache<T> {
   async invalidateTags(tags: readonly string[]): Promise<void> {
     if (tags.length === 0) return
     const versions = await this.#tags.invalidate(tags)
-    this.#invalidations++
+    this.#invalidated()
     await this.#bus?.publish({ op: 'tags', cache: this.name, tags: versions })
   }
 
@@ -402,9 +407,18 @@ export class Cache<T> implements ReadThroughCache<T> {
     this.#l1.set(key, entry, lifetime, sizeBytes)
   }
 
-  /** Drops keys (or every key) from L1 and fences L1 fills under way. */
-  #dropLocal(keys?: readonly string[]): void {
+  /**
+   * Something was invalidated: fence the L1 fills under way, and let no new reader join a load
+   * (of these keys, or of any) that may have read the data before the invalidation.
+   */
+  #invalidated(keys?: readonly string[]): void {
     this.#invalidations++
+    this.#loads.forget(keys)
+  }
+
+  /** Drops keys (or every key) from L1, as invalidated. */
+  #dropLocal(keys?: readonly string[]): void {
+    this.#invalidated(keys)
     if (!this.#l1) return
     if (keys) this.#l1.deleteMany(keys)
     else this.#l1.clear()

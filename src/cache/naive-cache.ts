@@ -6,6 +6,7 @@ import { RedisVersionStore } from './redis/redis-version-store.js'
 import { whenReady } from './redis/when-ready.js'
 import { RedisGuard } from './redis-guard.js'
 import { SharedVersion } from './shared-version.js'
+import { ttlWithJitterMs } from './ttl.js'
 import type { CacheLookup, CacheOptions, Loader, ReadThroughCache } from './types.js'
 
 /**
@@ -58,7 +59,7 @@ export class NaiveCache<T> implements ReadThroughCache<T> {
   }
 
   async getOrSet(id: string, loader: Loader<T>): Promise<CacheLookup<T>> {
-    const { observer, validate, freshMs } = this.#options
+    const { observer, validate, freshMs, ttlJitter } = this.#options
     const key = this.keyFor(id)
     const read = await this.#tier.read(key)
     const entry = read.ok ? read.value : undefined
@@ -72,7 +73,9 @@ export class NaiveCache<T> implements ReadThroughCache<T> {
     const storedAt = Date.now()
     const freshUntil = storedAt + freshMs
     if (value !== undefined) {
-      await this.#tier.fill(key, { value, storedAt, freshUntil, loadMs: 0 }, freshMs)
+      // Whole milliseconds (Redis rejects `PX 1000.5`), with jitter like any cache-aside TTL.
+      const ttlMs = ttlWithJitterMs(freshMs, ttlJitter, Math.random)
+      await this.#tier.fill(key, { value, storedAt, freshUntil, loadMs: 0 }, ttlMs)
     }
     return { value, status: 'miss', freshUntil }
   }

@@ -169,3 +169,43 @@ describe('fenced fills (no stale sets)', () => {
     expect(JSON.parse((await admin.get(key)) ?? 'null')).toMatchObject({ value: 'new' })
   })
 })
+
+describe('read-your-writes after an invalidation', () => {
+  it('a read that starts after delete() does not join a load that began before it', async () => {
+    const { instance } = await setup()
+    const { cache } = await instance()
+    const database = slowDatabase()
+
+    const { read: slowRead } = await readHeldAtTheDatabase(cache, database)
+    database.db.row = 'new' // the write commits…
+    await cache.delete('42') // …then invalidates, as the catalog does
+
+    // A fresh loader that answers at once: single-flight must not hand out the old load.
+    const fresh = vi.fn(async () => database.db.row)
+    const after = await cache.getOrSet('42', fresh)
+    expect(after.value).toBe('new')
+    expect(fresh).toHaveBeenCalledTimes(1)
+
+    database.gate.resolve()
+    expect((await slowRead).value).toBe('old') // its own caller still gets what it read
+    expect((await cache.getOrSet('42', fresh)).value).toBe('new')
+  })
+
+  it('the same after a tag invalidation', async () => {
+    const { instance } = await setup()
+    const { cache } = await instance({ tags: () => ['x'] })
+    const database = slowDatabase()
+
+    const { read: slowRead } = await readHeldAtTheDatabase(cache, database)
+    database.db.row = 'new'
+    await cache.invalidateTags(['x'])
+
+    // The old load still holds the key's lease (a tag invalidation does not touch per-key
+    // leases), so this read waits for it; what it stores is outdated, and the reader loads anew.
+    const fresh = vi.fn(async () => database.db.row)
+    const after = cache.getOrSet('42', fresh)
+    database.gate.resolve()
+    expect((await after).value).toBe('new')
+    expect((await slowRead).value).toBe('old')
+  })
+})

@@ -145,8 +145,9 @@ describe('HTTP caching headers', () => {
 
   it('sends Cache-Control matching the cache policy', async () => {
     const response = await read(9)
-    expect(response.headers['cache-control']).toBe(
-      'public, max-age=300, stale-while-revalidate=3600',
+    // 300 s fresh, less what has passed since the fill (a millisecond may round it down)
+    expect(response.headers['cache-control']).toMatch(
+      /^public, max-age=(299|300), stale-while-revalidate=3600$/,
     )
     const later = await read(9)
     expect(later.headers['cache-control']).toMatch(

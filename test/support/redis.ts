@@ -13,15 +13,20 @@ export function uniquePrefix(): string {
   return `t:${randomUUID()}:`
 }
 
-/** Deletes every key under `prefix` (SCAN, so only for tests). */
+/**
+ * Deletes every key under `prefix`, including the `{<prefix>…}:gen` and `:lease` companions
+ * the cache keeps beside its entries (SCAN, so only for tests).
+ */
 export async function deleteByPrefix(redis: Redis, prefix: string): Promise<void> {
-  const pattern = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`
-  let cursor = '0'
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000)
-    if (keys.length > 0) await redis.unlink(...keys)
-    cursor = next
-  } while (cursor !== '0')
+  const escaped = prefix.replace(/[*?[\]\\]/g, '\\$&')
+  for (const pattern of [`${escaped}*`, `\\{${escaped}*`]) {
+    let cursor = '0'
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000)
+      if (keys.length > 0) await redis.unlink(...keys)
+      cursor = next
+    } while (cursor !== '0')
+  }
 }
 
 /** A redis-server of the test's own, to stop, kill and restart at will. */

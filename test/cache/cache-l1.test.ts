@@ -1,0 +1,180 @@
+import { describe, expect, it, onTestFinished, vi } from 'vitest'
+import type { InvalidationBus } from '../../src/cache/bus/invalidation-bus.js'
+import { MemoryTier } from '../../src/cache/memory/memory-tier.js'
+import { startRedisServer } from '../support/redis.js'
+import {
+  adminClient,
+  connectClient,
+  isolatedPrefix,
+  spyObserver,
+  startBus,
+  startCache,
+  waitUntil,
+} from './helpers.js'
+
+// The in-process L1 in front of Redis, kept correct across instances by the invalidation bus.
+
+interface Product {
+  id: number
+  name: string
+  dimensions: { cm: number[] }
+}
+
+async function setup() {
+  const admin = adminClient()
+  const keyPrefix = isolatedPrefix(admin)
+  const channel = `${keyPrefix}cache:bus`
+  const instance = async () => {
+    const redis = await connectClient()
+    const l1 = new MemoryTier()
+    const bus = await startBus(redis, channel)
+    const observer = spyObserver()
+    const cache = await startCache<Product>({
+      name: 'product',
+      redis,
+      keyPrefix,
+      l1,
+      bus,
+      observer,
+      versionRefreshMs: 60_000, // only the bus may carry news
+    })
+    return { cache, l1, bus, observer }
+  }
+  return { admin, instance }
+}
+
+const pen = (name = 'pen'): Product => ({ id: 42, name, dimensions: { cm: [14, 1] } })
+
+describe('L1 (in-process tier)', () => {
+  it('answers a read after a fill from L1, without Redis', async () => {
+    const { admin, instance } = await setup()
+    const { cache, observer } = await instance()
+    const loader = vi.fn(async () => pen())
+
+    await expect(cache.getOrSet('42', loader)).resolves.toMatchObject({ status: 'miss' })
+    await admin.del(cache.keyFor('42')) // Redis no longer has it: only L1 can answer
+    await expect(cache.getOrSet('42', loader)).resolves.toMatchObject({
+      value: pen(),
+      status: 'hit',
+      tier: 'l1',
+    })
+    expect(loader).toHaveBeenCalledTimes(1)
+    expect(observer.hit).toHaveBeenCalledExactlyOnceWith('product', 'l1')
+  })
+
+  it('keeps what another instance filled, once read from Redis', async () => {
+    const { instance } = await setup()
+    const [a, b] = [await instance(), await instance()]
+    await a.cache.getOrSet('42', async () => pen())
+    await expect(b.cache.getOrSet('42', async () => pen())).resolves.toMatchObject({ tier: 'l2' })
+    await expect(b.cache.getOrSet('42', async () => pen())).resolves.toMatchObject({ tier: 'l1' })
+  })
+
+  it('hands out the identical, deeply frozen object on every hit', async () => {
+    const { instance } = await setup()
+    const { cache } = await instance()
+    await cache.getOrSet('42', async () => pen())
+
+    const first = (await cache.getOrSet('42', async () => pen())).value
+    const second = (await cache.getOrSet('42', async () => pen())).value
+    expect(second).toBe(first)
+    expect(Object.isFrozen(first)).toBe(true)
+    expect(Object.isFrozen(first?.dimensions.cm)).toBe(true)
+    expect(() => {
+      if (first) first.dimensions.cm[0] = 99
+    }).toThrow(TypeError)
+  })
+
+  it('a delete on one instance drops the entry from every other L1 within 100 ms', async ({
+    annotate,
+  }) => {
+    const { instance } = await setup()
+    const [a, b, c] = [await instance(), await instance(), await instance()]
+    const latencies: number[] = []
+
+    for (let round = 1; round <= 10; round++) {
+      const id = `p${round}`
+      await a.cache.getOrSet(id, async () => pen())
+      for (const other of [b, c]) {
+        await other.cache.getOrSet(id, async () => pen()) // from Redis, into its L1
+        await expect(other.cache.getOrSet(id, async () => pen())).resolves.toMatchObject({
+          tier: 'l1',
+        })
+      }
+      const key = a.cache.keyFor(id)
+      const dropped = [b, c].map(({ bus, l1 }) => droppedAt(bus, l1, key))
+
+      const sentAt = performance.now()
+      await a.cache.delete(id)
+      for (const at of await Promise.all(dropped)) latencies.push(at - sentAt)
+
+      // The row changed with the delete: B loads the new one, C then finds it in Redis.
+      await expect(b.cache.getOrSet(id, async () => pen('new'))).resolves.toMatchObject({
+        value: pen('new'),
+        status: 'miss',
+      })
+      await expect(c.cache.getOrSet(id, async () => pen('new'))).resolves.toMatchObject({
+        value: pen('new'),
+        tier: 'l2',
+      })
+    }
+
+    const sorted = latencies.toSorted((x, y) => x - y)
+    const median = sorted[Math.floor(sorted.length / 2)] ?? Number.NaN
+    const max = sorted.at(-1) ?? Number.NaN
+    await annotate(
+      `L1 invalidation over the bus: median ${median.toFixed(2)} ms, max ${max.toFixed(2)} ms (${sorted.length} drops)`,
+    )
+    expect(max).toBeLessThan(100)
+  })
+
+  it('empties L1 when the bus subscribes again after losing Redis (messages may be lost)', async () => {
+    const server = await startRedisServer()
+    onTestFinished(() => server.stop())
+    const redis = await connectClient(server.url, 200)
+    const l1 = new MemoryTier()
+    const bus = await startBus(redis, 'cache:bus')
+    const cache = await startCache<Product>({ name: 'product', redis, l1, bus })
+    await cache.getOrSet('42', async () => pen())
+    const key = cache.keyFor('42')
+    expect(l1.get(key)).toBeDefined()
+
+    await server.kill()
+    expect(l1.get(key)).toBeDefined() // Redis being down is no reason to drop L1 on its own
+    await server.restart()
+
+    await waitUntil(() => bus.connected && l1.get(key) === undefined, 'L1 is emptied', 10_000)
+  })
+
+  it('a version bump on one instance reaches the others over the bus', async () => {
+    const { instance } = await setup()
+    const [a, b] = [await instance(), await instance()]
+    await b.cache.getOrSet('42', async () => pen())
+
+    const version = await a.cache.bumpVersion()
+
+    await waitUntil(() => b.cache.version === version, 'the bump arrives', 1000)
+    await expect(b.cache.getOrSet('42', async () => pen('new'))).resolves.toMatchObject({
+      value: pen('new'),
+      status: 'miss',
+    })
+  })
+})
+
+/**
+ * When the bus's message for `key` reached this instance, checked to have emptied its L1 by
+ * then. The cache's own handler was registered first (in start()), so it has run.
+ */
+function droppedAt(bus: InvalidationBus, l1: MemoryTier, key: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no delete of ${key} arrived`)), 5000)
+    const stop = bus.onMessage((message) => {
+      if (message.op !== 'delete' || !message.keys.includes(key)) return
+      const at = performance.now()
+      clearTimeout(timer)
+      stop()
+      if (l1.get(key) === undefined) resolve(at)
+      else reject(new Error(`${key} is still in L1 after its delete arrived`))
+    })
+  })
+}
