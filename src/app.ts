@@ -3,12 +3,12 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance, LogController } from 'fastify'
 import type { Config } from './config.js'
 import adminAuth from './http/plugins/admin-auth.js'
-import cacheStack from './http/plugins/cache-stack.js'
-import catalog from './http/plugins/catalog.js'
 import dependencies, { type AppDependencies } from './http/plugins/dependencies.js'
 import metrics from './http/plugins/metrics.js'
 import problemDetails from './http/plugins/problem-details.js'
+import services from './http/plugins/services.js'
 import swagger from './http/plugins/swagger.js'
+import worker from './http/plugins/worker.js'
 import { registerRoutes } from './http/routes/index.js'
 import { strictValidatorCompiler } from './http/validator.js'
 
@@ -53,8 +53,12 @@ export async function buildApp(
   await app.register(swagger, { version })
   await app.register(dependencies, deps)
   await app.register(adminAuth, { adminToken: config.ADMIN_TOKEN })
-  await app.register(cacheStack, { config })
-  await app.register(catalog, { config })
-  await registerRoutes(app, { version, graceSeconds: config.CACHE_GRACE_SECONDS })
+  await app.register(services, { config })
+  await app.register(worker, { config })
+  await registerRoutes(app, {
+    version,
+    graceSeconds: config.CACHE_GRACE_SECONDS,
+    role: config.ROLE,
+  })
   return app
 }

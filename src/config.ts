@@ -30,6 +30,16 @@ export const ConfigSchema = Type.Object({
   REDIS_COMMAND_TIMEOUT_MS: Type.Integer({ minimum: 1, maximum: 60_000, default: 100 }),
   SEED_PRODUCTS: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 10_000 }),
   DB_EXTRA_LATENCY_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 0 }),
+  /** all: API and worker in one process; api: HTTP only; worker: jobs only (plus /health, /metrics). */
+  ROLE: Type.Enum(['all', 'api', 'worker'], { default: 'all' }),
+  /** BullMQ key prefix; wrapped in a hash tag, `{bull}`, so a queue's keys share one Cluster slot. */
+  QUEUE_PREFIX: Type.String({ pattern: '^[A-Za-z0-9_.-]+$', default: 'bull' }),
+  /** through: writes go to the database, then invalidate; behind: PUT/PATCH answer 202 and the worker persists. */
+  WRITE_MODE: Type.Enum(['through', 'behind'], { default: 'through' }),
+  WARMUP_CRON: Type.String({ minLength: 9, default: '*/10 * * * *' }),
+  WARMUP_TOP_N: Type.Integer({ minimum: 0, maximum: 100_000, default: 100 }),
+  JOB_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 100, default: 5 }),
+  SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 0, maximum: 600_000, default: 10_000 }),
   LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
     default: 'info',
   }),

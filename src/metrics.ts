@@ -74,6 +74,19 @@ export function createMetrics() {
       help: 'Redis circuit breaker: 0 closed (calling Redis), 1 half-open (probing), 2 open (not calling)',
       registers,
     }),
+    jobsTotal: new Counter<'queue' | 'name' | 'status'>({
+      name: 'jobs_total',
+      help: 'Jobs run by this worker: completed, retried (will run again) or failed (for good)',
+      labelNames: ['queue', 'name', 'status'],
+      registers,
+    }),
+    jobDuration: new Histogram<'queue' | 'name'>({
+      name: 'job_duration_seconds',
+      help: 'How long one attempt of a job took',
+      labelNames: ['queue', 'name'],
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
     httpRequestDuration: new Histogram<'method' | 'route' | 'status_code'>({
       name: 'http_request_duration_seconds',
       help: 'HTTP request duration by method, route template and status code',
@@ -136,4 +149,25 @@ export function cacheMetricsObserver(
       onError(cache, operation, error)
     },
   }
+}
+
+/** The states BullMQ counts a queue's jobs in; a closed set for the `state` label. */
+const QUEUE_STATES = ['waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized'] as const
+
+/** Queue depth, asked of Redis when Prometheus scrapes (one call), not on every change. */
+export function observeQueue(
+  metrics: Metrics,
+  queue: { name: string; getJobCounts(...states: string[]): Promise<Record<string, number>> },
+) {
+  new Gauge<'queue' | 'state'>({
+    name: 'queue_jobs',
+    help: 'Jobs in the queue, by state',
+    labelNames: ['queue', 'state'],
+    registers: [metrics.registry],
+    async collect() {
+      const counts = await queue.getJobCounts(...QUEUE_STATES).catch(() => undefined)
+      if (!counts) return // Redis is down: no figure rather than a wrong one
+      for (const state of QUEUE_STATES) this.set({ queue: queue.name, state }, counts[state] ?? 0)
+    },
+  })
 }

@@ -1,6 +1,8 @@
+import type { Queue } from 'bullmq'
 import type { CacheLookup, CacheTier, Loader, ReadThroughCache } from '../cache/index.js'
 import type { ProductRepository } from '../db/product-repository.js'
 import { AppError } from '../errors.js'
+import { enqueueRegenerateProductCache } from '../queues/regenerate-product-cache.js'
 import {
   categoryTag,
   LIST_PAGES_TAG,
@@ -31,11 +33,13 @@ export class ProductCatalog {
   readonly #repository: ProductRepository
   readonly #products: ReadThroughCache<Product>
   readonly #pages: ReadThroughCache<ProductPage>
+  readonly #queue: Queue
 
-  constructor(repository: ProductRepository, caches: ProductCaches) {
+  constructor(repository: ProductRepository, caches: ProductCaches, queue: Queue) {
     this.#repository = repository
     this.#products = caches.products
     this.#pages = caches.pages
+    this.#queue = queue
   }
 
   async read(id: number): Promise<{ product: Product; cache: CacheOutcome }> {
@@ -83,6 +87,23 @@ export class ProductCatalog {
   /** Drops every product of a category, in O(1) Redis calls, however many there are. */
   invalidateCategory(category: string): Promise<void> {
     return orUnavailable('the invalidation', this.#products.invalidateTags([categoryTag(category)]))
+  }
+
+  /** Queues a regeneration of the product's cache entry; answers the job's id. */
+  async requestRegeneration(id: number): Promise<string> {
+    const job = await orUnavailable('the job', enqueueRegenerateProductCache(this.#queue, id))
+    if (job.id === undefined) throw new Error('BullMQ gave the job no id')
+    return job.id
+  }
+
+  /**
+   * Reloads the product from the database and refreshes its cache entry everywhere (the job's
+   * work). Answers undefined when there is no such product.
+   */
+  async regenerate(id: number): Promise<Product | undefined> {
+    await this.#products.delete(String(id))
+    const lookup = await this.#products.getOrSet(String(id), () => this.#repository.findById(id))
+    return lookup.value
   }
 
   get keyVersion(): number {

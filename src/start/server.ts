@@ -4,9 +4,6 @@ import { openDependencies } from './dependencies.js'
 import { progressBar } from './progress-bar.js'
 import { onShutdownSignal } from './shutdown.js'
 
-/** How long in-flight requests get to finish after SIGTERM/SIGINT. */
-const SHUTDOWN_TIMEOUT_MS = 10_000
-
 async function main() {
   const config = loadConfig()
   const { dependencies, seed } = await openDependencies(config, {
@@ -19,10 +16,12 @@ async function main() {
 
   onShutdownSignal(
     async () => {
-      await app.close() // stops accepting, lets in-flight requests finish
+      // Refuses new requests and jobs, lets those under way finish, closes the services…
+      await app.close()
+      // …then the connections they ran on.
       await dependencies.close()
     },
-    { timeoutMs: SHUTDOWN_TIMEOUT_MS, log: (message) => app.log.info(message) },
+    { timeoutMs: config.SHUTDOWN_TIMEOUT_MS, log: (message) => app.log.info(message) },
   )
   await app.listen({ port: config.PORT, host: config.HOST })
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../src/app.js'
 import { type Config, loadConfig } from '../../src/config.js'
@@ -30,6 +31,9 @@ export async function startTestApp(
     DATABASE_URL: database.url,
     REDIS_URL,
     REDIS_KEY_PREFIX: uniquePrefix(),
+    // Queues of their own too, and no worker unless a test asks for one (ROLE=all).
+    QUEUE_PREFIX: `t-${randomUUID()}`,
+    ROLE: 'api',
     ADMIN_TOKEN,
     SEED_PRODUCTS: '20',
     LOG_LEVEL: 'silent',
@@ -45,6 +49,7 @@ export async function startTestApp(
     async close() {
       await app.close()
       await deleteByPrefix(dependencies.redis, config.REDIS_KEY_PREFIX)
+      await deleteByPrefix(dependencies.redis, `{${config.QUEUE_PREFIX}}`)
       await dependencies.close()
       await database.cleanup()
     },

@@ -23,6 +23,13 @@ describe('loadConfig', () => {
       SEED_PRODUCTS: 10_000,
       DB_EXTRA_LATENCY_MS: 0,
       LOG_LEVEL: 'info',
+      ROLE: 'all',
+      QUEUE_PREFIX: 'bull',
+      WRITE_MODE: 'through',
+      WARMUP_CRON: '*/10 * * * *',
+      WARMUP_TOP_N: 100,
+      JOB_ATTEMPTS: 5,
+      SHUTDOWN_TIMEOUT_MS: 10_000,
     })
   })
 
@@ -66,6 +73,10 @@ describe('loadConfig', () => {
     ['CACHE_STRATEGY', 'clever'],
     ['CACHE_EARLY_REFRESH_BETA', '1e3'],
     ['L1_MAX_ITEMS', '-1'],
+    ['ROLE', 'both'],
+    ['WRITE_MODE', 'later'],
+    ['QUEUE_PREFIX', '{bull}'],
+    ['JOB_ATTEMPTS', '0'],
     ['ADMIN_TOKEN', 'short'],
   ])('rejects %s=%s, naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError)

@@ -18,6 +18,7 @@ export default fp<{ version: string }>(
         tags: [
           { name: 'products', description: 'The catalog, read through the cache' },
           { name: 'cache', description: 'Cache administration' },
+          { name: 'jobs', description: 'Background jobs (BullMQ)' },
           { name: 'operations', description: 'Health, readiness and metrics' },
         ],
         components: {

@@ -1,0 +1,51 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { Job } from 'bullmq'
+import { AppError } from '../../../errors.js'
+import { problemResponses } from '../../schemas/common.js'
+import { JOB_STATES, JobIdParams, JobSchema } from '../../schemas/jobs.js'
+
+type JobState = (typeof JOB_STATES)[number]
+
+/** BullMQ has a few more states than the API promises; they are all still waiting to run. */
+function stateOf(state: string): JobState {
+  return (JOB_STATES as readonly string[]).includes(state) ? (state as JobState) : 'waiting'
+}
+
+const isoOrNull = (ms: number | undefined) => (ms ? new Date(ms).toISOString() : null)
+
+const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/jobs/:id',
+    {
+      schema: {
+        tags: ['jobs'],
+        summary: 'Follow a background job: its state, attempts, result or failure reason',
+        params: JobIdParams,
+        response: { 200: JobSchema, ...problemResponses(400, 404, 503) },
+      },
+    },
+    async (request) => {
+      let job: Job | undefined
+      try {
+        job = await app.queue.getJob(request.params.id)
+      } catch (error) {
+        throw new AppError('service_unavailable', 'The job queue did not answer', { cause: error })
+      }
+      if (!job) throw new AppError('not_found', `Job ${request.params.id} does not exist`)
+      return {
+        id: String(job.id),
+        name: job.name,
+        state: stateOf(await job.getState()),
+        attempts: job.attemptsMade,
+        max_attempts: job.opts.attempts ?? 1,
+        result: job.returnvalue ?? null,
+        failed_reason: job.failedReason || null,
+        created_at: isoOrNull(job.timestamp),
+        processed_at: isoOrNull(job.processedOn),
+        finished_at: isoOrNull(job.finishedOn),
+      }
+    },
+  )
+}
+
+export default jobRoutes

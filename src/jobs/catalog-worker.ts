@@ -1,0 +1,45 @@
+import { type Job, UnrecoverableError, Worker } from 'bullmq'
+import type { Config } from '../config.js'
+import type { Metrics } from '../metrics.js'
+import { CATALOG_QUEUE, queuePrefix, workerConnection } from '../queues/catalog-queue.js'
+import { processors } from './index.js'
+import type { JobContext } from './job-context.js'
+
+/** Jobs one worker process runs at once. */
+const CONCURRENCY = 4
+
+/**
+ * Runs the catalog's jobs. Each job's outcome and duration go to the metrics; a job whose name
+ * no processor knows fails at once rather than being retried into the failed set later.
+ */
+export function startCatalogWorker(config: Config, context: JobContext, metrics: Metrics) {
+  const worker = new Worker(
+    CATALOG_QUEUE,
+    async (job: Job) => {
+      const process = processors[job.name]
+      if (!process) throw new UnrecoverableError(`No processor for job ${job.name}`)
+      const stopTimer = metrics.jobDuration.startTimer({ queue: CATALOG_QUEUE, name: job.name })
+      try {
+        return await process(job, context)
+      } finally {
+        stopTimer()
+      }
+    },
+    { connection: workerConnection(config), prefix: queuePrefix(config), concurrency: CONCURRENCY },
+  )
+  worker.on('completed', (job) => {
+    metrics.jobsTotal.inc({ queue: CATALOG_QUEUE, name: job.name, status: 'completed' })
+  })
+  worker.on('failed', (job, error) => {
+    if (!job) return
+    const final =
+      error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1)
+    metrics.jobsTotal.inc({
+      queue: CATALOG_QUEUE,
+      name: job.name,
+      status: final ? 'failed' : 'retried',
+    })
+  })
+  worker.on('error', () => {}) // connection errors: BullMQ reconnects by itself
+  return worker
+}

@@ -1,0 +1,49 @@
+import { Queue } from 'bullmq'
+import { Redis } from 'ioredis'
+import type { Config } from '../config.js'
+
+/** One queue for the catalog's jobs; each job file names its own job. */
+export const CATALOG_QUEUE = 'catalog'
+
+/**
+ * BullMQ's key prefix, wrapped in a hash tag as BullMQ advises for Redis Cluster: every key of
+ * the queue then hashes to one slot, so its Lua scripts may touch them together.
+ */
+export const queuePrefix = (config: Config) => `{${config.QUEUE_PREFIX}}`
+
+/** Finished jobs kept for inspection: failures longer, successes briefly. */
+const KEEP_COMPLETED = { count: 1000, age: 3600 }
+const KEEP_FAILED = { count: 5000 }
+
+/**
+ * The producer side, used by the API to enqueue. Its connection fails fast while Redis is down
+ * (no offline queue), so a request that cannot be queued is answered 503 instead of hanging.
+ */
+export function openCatalogQueue(config: Config): Queue {
+  const connection = new Redis(config.REDIS_URL, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectionName: 'catalog-queue',
+  })
+  connection.on('error', () => {}) // reported where a call fails; reconnects by itself
+  return new Queue(CATALOG_QUEUE, {
+    connection,
+    prefix: queuePrefix(config),
+    defaultJobOptions: {
+      attempts: config.JOB_ATTEMPTS,
+      backoff: { type: 'exponential', delay: 500 },
+      removeOnComplete: KEEP_COMPLETED,
+      removeOnFail: KEEP_FAILED,
+    },
+  })
+}
+
+/** A worker needs a connection of its own that waits on blocking commands forever. */
+export function workerConnection(config: Config): Redis {
+  const connection = new Redis(config.REDIS_URL, {
+    maxRetriesPerRequest: null,
+    connectionName: 'catalog-worker',
+  })
+  connection.on('error', () => {})
+  return connection
+}

@@ -1,0 +1,132 @@
+import type { Queue } from 'bullmq'
+import type { Redis } from 'ioredis'
+import { type CacheOptions, createCache, InvalidationBus, MemoryTier } from './cache/index.js'
+import {
+  categoryTag,
+  isProduct,
+  isProductPage,
+  LIST_PAGES_TAG,
+  type Product,
+  type ProductPage,
+} from './catalog/product.js'
+import { ProductCatalog } from './catalog/product-catalog.js'
+import type { Config } from './config.js'
+import type { Database } from './db/client.js'
+import { createProductRepository } from './db/product-repository.js'
+import { cacheMetricsObserver, type Metrics, observeMemoryTier, observeQueue } from './metrics.js'
+import { openCatalogQueue } from './queues/catalog-queue.js'
+
+/** The few logger methods the services use: Fastify's logger and pino both fit. */
+export interface Logger {
+  info(details: object, message: string): void
+  warn(details: object, message: string): void
+}
+
+export interface Services {
+  catalog: ProductCatalog
+  /** The in-process L1 and the bus that keeps every instance's L1 correct (`full` only). */
+  l1: MemoryTier | undefined
+  bus: InvalidationBus | undefined
+  queue: Queue
+  close(): Promise<void>
+}
+
+/**
+ * Composes what both the API and the worker run on: the product caches (their events feed the
+ * metrics), the repository, the job queue, and the catalog use cases over them.
+ */
+export async function openServices(
+  config: Config,
+  deps: { database: Database; redis: Redis },
+  { metrics, logger }: { metrics: Metrics; logger: Logger },
+): Promise<Services> {
+  const closers: Array<() => Promise<unknown>> = []
+  const { l1, bus } = await openCacheStack(config, deps.redis, metrics, logger)
+  if (bus) closers.push(() => bus.close())
+
+  let lastWarnedAt = 0
+  const observer = cacheMetricsObserver(metrics, (cache, operation, error) => {
+    // While Redis is down every read fails over; one line a second says so without flooding.
+    if (Date.now() - lastWarnedAt < 1000) return
+    lastWarnedAt = Date.now()
+    logger.warn({ err: error, cache, operation }, 'cache call failed; carrying on without Redis')
+  })
+  const shared = {
+    redis: deps.redis,
+    keyPrefix: config.REDIS_KEY_PREFIX,
+    ttlSeconds: config.CACHE_TTL_SECONDS,
+    graceSeconds: config.CACHE_GRACE_SECONDS,
+    negativeTtlSeconds: config.NEGATIVE_TTL_SECONDS,
+    earlyRefreshBeta: config.CACHE_EARLY_REFRESH_BETA,
+    leaseWaitMs: config.LEASE_WAIT_MS,
+    loaderTimeoutMs: config.LOADER_TIMEOUT_MS,
+    l1,
+    bus,
+    observer,
+  } satisfies Partial<CacheOptions<unknown>>
+  const products = createCache<Product>(config.CACHE_STRATEGY, {
+    ...shared,
+    name: 'product',
+    initialVersion: config.CACHE_KEY_VERSION,
+    validate: isProduct,
+    tags: (product) => [categoryTag(product.category)],
+  })
+  const pages = createCache<ProductPage>(config.CACHE_STRATEGY, {
+    ...shared,
+    name: 'product_list',
+    validate: isProductPage,
+    tags: () => [LIST_PAGES_TAG],
+  })
+  for (const cache of [products, pages]) {
+    await cache.start()
+    closers.push(() => cache.close())
+  }
+
+  const queue = openCatalogQueue(config)
+  observeQueue(metrics, queue)
+  closers.push(async () => {
+    await queue.close()
+    queue.disconnect()
+  })
+
+  const repository = createProductRepository(deps.database, {
+    extraLatencyMs: config.DB_EXTRA_LATENCY_MS,
+  })
+  const catalog = new ProductCatalog(repository, { products, pages }, queue)
+  return {
+    catalog,
+    l1,
+    bus,
+    queue,
+    async close() {
+      for (const close of closers.reverse()) await close()
+    },
+  }
+}
+
+/** The L1 tier and the invalidation bus, for the `full` strategy; `naive` and `none` use neither. */
+async function openCacheStack(config: Config, redis: Redis, metrics: Metrics, logger: Logger) {
+  if (config.CACHE_STRATEGY !== 'full') return { l1: undefined, bus: undefined }
+  const l1 = new MemoryTier({
+    maxItems: config.L1_MAX_ITEMS,
+    maxBytes: config.L1_MAX_BYTES,
+    ttlMs: config.L1_TTL_SECONDS * 1000,
+  })
+  observeMemoryTier(metrics, l1)
+  const { cacheBusMessages } = metrics
+  const bus = new InvalidationBus({
+    publisher: redis,
+    channel: `${config.REDIS_KEY_PREFIX}cache:bus`,
+    observer: {
+      sent: () => cacheBusMessages.inc({ direction: 'sent' }),
+      received: () => cacheBusMessages.inc({ direction: 'received' }),
+      rejected: (reason) => {
+        cacheBusMessages.inc({ direction: 'rejected' })
+        logger.warn({ reason }, 'rejected an invalid cache bus message')
+      },
+      error: (error) => logger.warn({ err: error }, 'cache bus error'),
+    },
+  })
+  await bus.start()
+  return { l1, bus }
+}
