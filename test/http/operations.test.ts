@@ -46,6 +46,8 @@ describe('operations routes', () => {
         'GET /cache/version',
         'POST /cache/version',
         'DELETE /cache/categories/{category}',
+        'POST /products/{id}/regenerate',
+        'GET /jobs/{id}',
       ].sort(),
     )
     for (const [path, methods] of Object.entries(spec.paths as Record<string, object>)) {
