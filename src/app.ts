@@ -6,6 +6,7 @@ import adminAuth from './http/plugins/admin-auth.js'
 import dependencies, { type AppDependencies } from './http/plugins/dependencies.js'
 import metrics from './http/plugins/metrics.js'
 import problemDetails from './http/plugins/problem-details.js'
+import queueBoard from './http/plugins/queue-board.js'
 import services from './http/plugins/services.js'
 import swagger from './http/plugins/swagger.js'
 import worker from './http/plugins/worker.js'
@@ -55,6 +56,8 @@ export async function buildApp(
   await app.register(adminAuth, { adminToken: config.ADMIN_TOKEN })
   await app.register(services, { config })
   await app.register(worker, { config })
+  // Wherever the API runs; a worker process serves only health and metrics.
+  if (config.ROLE !== 'worker') await app.register(queueBoard)
   await registerRoutes(app, {
     version,
     graceSeconds: config.CACHE_GRACE_SECONDS,

@@ -39,6 +39,8 @@ export const ConfigSchema = Type.Object({
   WARMUP_CRON: Type.String({ minLength: 9, default: '*/10 * * * *' }),
   WARMUP_TOP_N: Type.Integer({ minimum: 0, maximum: 100_000, default: 100 }),
   JOB_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 100, default: 5 }),
+  /** A worker renews its claim on a running job within this; a crashed worker's jobs run again 1–2 of these later. */
+  JOB_LOCK_MS: Type.Integer({ minimum: 1000, maximum: 600_000, default: 30_000 }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 0, maximum: 600_000, default: 10_000 }),
   LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
     default: 'info',

@@ -1,5 +1,14 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
-import type { CacheObserver, CircuitStateName, MemoryTier } from './cache/index.js'
+import { BoundHistogram, type BoundObserver } from './bound-histogram.js'
+import type {
+  CacheObserver,
+  CacheTier,
+  CircuitStateName,
+  MemoryTier,
+  RedisCommand,
+  TierOperation,
+} from './cache/index.js'
+import type { RepositoryOperation } from './db/timed-repository.js'
 
 /** Cache names are a closed set: a label per key or id would be an unbounded series. */
 export type CacheName = 'product' | 'product_list'
@@ -94,6 +103,47 @@ export function createMetrics() {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     }),
+    dbQueryDuration: new Histogram<'operation'>({
+      name: 'db_query_duration_seconds',
+      help: 'Calls of the product repository, by operation, failed ones included (find_product includes DB_EXTRA_LATENCY_MS)',
+      labelNames: ['operation'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    }),
+    redisCommandDuration: new Histogram<'command'>({
+      name: 'redis_command_duration_seconds',
+      help: "The cache's round trips to Redis, by command, failed ones (timeouts) included",
+      labelNames: ['command'],
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers,
+    }),
+    // Observed on every read, L1 hits included: a BoundHistogram, whose observe allocates nothing.
+    cacheOperationDuration: new BoundHistogram<'cache' | 'tier' | 'op'>({
+      name: 'cache_operation_duration_seconds',
+      help: 'Cache tier operations by cache, tier and op (get, set, delete): l1 is process memory, l2 a Redis round trip plus decoding',
+      labelNames: ['cache', 'tier', 'op'],
+      buckets: [
+        0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+        0.025, 0.05, 0.1, 0.25, 1,
+      ],
+      registers,
+    }),
+  }
+}
+
+/**
+ * Labelled children per cache name, found without building a key string per call: the hot path
+ * (an L1 hit) looks up a map by the name, then an object by closed-set labels.
+ */
+function perCache<V>(create: (cache: string) => V): (cache: string) => V {
+  const byCache = new Map<string, V>()
+  return (cache) => {
+    let children = byCache.get(cache)
+    if (children === undefined) {
+      children = create(cache)
+      byCache.set(cache, children)
+    }
+    return children
   }
 }
 
@@ -125,19 +175,18 @@ export function cacheMetricsObserver(
   metrics: Metrics,
   onError: NonNullable<CacheObserver['error']>,
 ): Required<CacheObserver> {
-  // A hit is the hottest path of the service: look its labelled child up once, not per read.
-  const hitCounters = new Map<string, { inc(): void }>()
-  const hits = (cache: string, tier: string) => {
-    const name = `${cache}/${tier}`
-    let counter = hitCounters.get(name)
-    if (!counter) {
-      counter = metrics.cacheHits.labels({ cache, tier })
-      hitCounters.set(name, counter)
-    }
-    return counter
-  }
+  // A hit is the hottest path of the service: look its labelled children up once, not per read.
+  const hits = perCache((cache) => ({
+    l1: metrics.cacheHits.labels({ cache, tier: 'l1' }),
+    l2: metrics.cacheHits.labels({ cache, tier: 'l2' }),
+  }))
+  // Bound on first use, so a tier a strategy never touches (naive has no L1) exports no series.
+  const tierTimers = perCache(
+    (): Record<CacheTier, Partial<Record<TierOperation, BoundObserver>>> => ({ l1: {}, l2: {} }),
+  )
+  const commandTimers: Partial<Record<RedisCommand, { observe(seconds: number): void }>> = {}
   return {
-    hit: (cache, tier) => hits(cache, tier).inc(),
+    hit: (cache, tier) => hits(cache)[tier].inc(),
     stale: (cache) => metrics.cacheStaleServed.inc({ cache }),
     miss: (cache) => metrics.cacheMisses.inc({ cache }),
     load: (cache) => metrics.cacheLoads.inc({ cache }),
@@ -148,6 +197,26 @@ export function cacheMetricsObserver(
       metrics.cacheErrors.inc({ cache, operation })
       onError(cache, operation, error)
     },
+    redisCommand: (_cache, command, ms) => {
+      commandTimers[command] ??= metrics.redisCommandDuration.labels({ command })
+      commandTimers[command].observe(ms / 1000)
+    },
+    tierOperation: (cache, tier, op, ms) => {
+      const timers = tierTimers(cache)[tier]
+      timers[op] ??= metrics.cacheOperationDuration.bind({ cache, tier, op })
+      timers[op].observe(ms / 1000)
+    },
+  }
+}
+
+/** The repository's timings (timedRepository) as db_query_duration_seconds. */
+export function repositoryMetricsObserver(
+  metrics: Metrics,
+): (operation: RepositoryOperation, ms: number) => void {
+  const timers: Partial<Record<RepositoryOperation, { observe(seconds: number): void }>> = {}
+  return (operation, ms) => {
+    timers[operation] ??= metrics.dbQueryDuration.labels({ operation })
+    timers[operation].observe(ms / 1000)
   }
 }
 

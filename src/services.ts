@@ -10,11 +10,21 @@ import {
   type ProductPage,
 } from './catalog/product.js'
 import { ProductCatalog } from './catalog/product-catalog.js'
+import { ReadCounter } from './catalog/read-counter.js'
 import type { Config } from './config.js'
 import type { Database } from './db/client.js'
 import { createProductRepository } from './db/product-repository.js'
-import { cacheMetricsObserver, type Metrics, observeMemoryTier, observeQueue } from './metrics.js'
+import { timedRepository } from './db/timed-repository.js'
+import {
+  cacheMetricsObserver,
+  type Metrics,
+  observeMemoryTier,
+  observeQueue,
+  repositoryMetricsObserver,
+} from './metrics.js'
 import { openCatalogQueue } from './queues/catalog-queue.js'
+import { PendingWrites } from './write-behind/pending-writes.js'
+import { ProductWriteBehind } from './write-behind/product-write-behind.js'
 
 /** The few logger methods the services use: Fastify's logger and pino both fit. */
 export interface Logger {
@@ -89,10 +99,26 @@ export async function openServices(
     queue.disconnect()
   })
 
-  const repository = createProductRepository(deps.database, {
-    extraLatencyMs: config.DB_EXTRA_LATENCY_MS,
+  const repository = timedRepository(
+    createProductRepository(deps.database, { extraLatencyMs: config.DB_EXTRA_LATENCY_MS }),
+    repositoryMetricsObserver(metrics),
+  )
+  const reads = new ReadCounter({
+    redis: deps.redis,
+    key: `${config.REDIS_KEY_PREFIX}reads:product`,
+    onDroppedFlush: (error) => logger.warn({ err: error }, 'dropped a batch of read counts'),
   })
-  const catalog = new ProductCatalog(repository, { products, pages }, queue)
+  // The entry point closes the Redis client after the services, so the last flush still lands.
+  closers.push(() => reads.close())
+  const writeBehind = new ProductWriteBehind({
+    pending: new PendingWrites({ redis: deps.redis, keyPrefix: config.REDIS_KEY_PREFIX }),
+    repository,
+    queue,
+    caches: { products, pages },
+    mode: config.WRITE_MODE,
+    onError: (error, what) => logger.warn({ err: error }, `write-behind: could not ${what}`),
+  })
+  const catalog = new ProductCatalog(repository, { products, pages }, queue, reads, writeBehind)
   return {
     catalog,
     l1,

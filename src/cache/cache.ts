@@ -1,22 +1,30 @@
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
+import type { BusMessage } from './bus/bus-message.js'
 import type { InvalidationBus } from './bus/invalidation-bus.js'
 import { decodeEntry, type Entry, encodeEntry } from './entry.js'
+import { lifetimeMs, lookup, newEntry, pickStale, redisTtlMs } from './entry-lifetime.js'
 import { FailSafeBackoff } from './fail-safe-backoff.js'
 import { isFresh, isWithinGrace, shouldRefreshEarly } from './freshness.js'
-import { entryKey, keyNamespace, tagsKey, versionKey } from './keys.js'
+import { entryKey, keyNamespace } from './keys.js'
+import { withinTimeout } from './loader-timeout.js'
 import type { MemoryTier } from './memory/memory-tier.js'
 import { type ResolvedCacheOptions, resolveCacheOptions } from './options.js'
 import { type LeaseMode, RedisCoordinator } from './redis/redis-coordinator.js'
-import { RedisTagStore } from './redis/redis-tag-store.js'
-import { RedisVersionStore } from './redis/redis-version-store.js'
 import { whenReady } from './redis/when-ready.js'
 import { RedisGuard } from './redis-guard.js'
-import { SharedVersion } from './shared-version.js'
+import { SharedState } from './shared-state.js'
+import type { SharedVersion } from './shared-version.js'
 import { SingleFlight } from './single-flight.js'
-import { TagVersions } from './tag-versions.js'
-import { ttlWithJitterMs } from './ttl.js'
-import type { CacheLookup, CacheOptions, CacheTier, Loader, ReadThroughCache } from './types.js'
+import type { TagVersions } from './tag-versions.js'
+import type {
+  CacheLookup,
+  CacheOptions,
+  CacheTier,
+  Loader,
+  ReadThroughCache,
+  TierOperation,
+} from './types.js'
 
 /** How long `start()` waits for a client that is still connecting. */
 const READY_WAIT_MS = 1000
@@ -48,6 +56,7 @@ export class Cache<T> implements ReadThroughCache<T> {
   readonly #l2: RedisCoordinator
   readonly #l1: MemoryTier | undefined
   readonly #bus: InvalidationBus | undefined
+  readonly #shared: SharedState
   readonly #version: SharedVersion
   readonly #tags: TagVersions
   readonly #loads = new SingleFlight<Entry<T> | undefined>()
@@ -55,8 +64,6 @@ export class Cache<T> implements ReadThroughCache<T> {
   /** Counts invalidations this instance has made or heard of: an L1 fill is kept only if none came during its load. */
   #invalidations = 0
   #stopListening: Array<() => void> = []
-  #running = false
-  #tagTimer: NodeJS.Timeout | undefined
 
   constructor(options: CacheOptions<T>) {
     const resolved = resolveCacheOptions(options)
@@ -71,29 +78,20 @@ export class Cache<T> implements ReadThroughCache<T> {
       breaker: resolved.circuitBreaker,
       report: (operation, error) => observer.error(name, operation, error),
       onStateChange: (state) => observer.circuit(name, state),
+      time: (command, ms) => observer.redisCommand(name, command, ms),
     })
     this.#l2 = new RedisCoordinator(options.redis)
-    const versions = new RedisVersionStore(options.redis, versionKey(this.#namespace))
-    this.#version = new SharedVersion({
-      store: {
-        sync: (atLeast) => this.#guard.require('version', () => versions.sync(atLeast)),
-        bump: (atLeast) => this.#guard.require('version', () => versions.bump(atLeast)),
-      },
-      initial: resolved.initialVersion,
+    this.#shared = new SharedState(options.redis, this.#namespace, this.#guard, {
+      initialVersion: resolved.initialVersion,
       refreshMs: resolved.versionRefreshMs,
-      onError: () => {}, // the guard has reported it
     })
-    const tags = new RedisTagStore(options.redis, tagsKey(this.#namespace))
-    this.#tags = new TagVersions({
-      load: () => this.#guard.require('tags', () => tags.load()),
-      bump: (names) => this.#guard.require('tags', () => tags.bump(names)),
-    })
+    this.#version = this.#shared.version
+    this.#tags = this.#shared.tags
     this.#backoff = new FailSafeBackoff(resolved.failSafeBackoffMs)
   }
 
   /** Reads (or creates) the shared versions and keeps them fresh. Never throws. */
   async start(): Promise<void> {
-    this.#running = true
     const onReady = () => void this.#version.refresh()
     this.#redis.on('ready', onReady)
     this.#stopListening.push(() => this.#redis.off('ready', onReady))
@@ -115,17 +113,13 @@ export class Cache<T> implements ReadThroughCache<T> {
       )
     }
     await whenReady(this.#redis, READY_WAIT_MS)
-    await this.#version.start()
-    await this.#refreshTags()
+    await this.#shared.start()
   }
 
   async close(): Promise<void> {
-    this.#running = false
     for (const stop of this.#stopListening) stop()
     this.#stopListening = []
-    clearTimeout(this.#tagTimer)
-    this.#tagTimer = undefined
-    await this.#version.stop()
+    await this.#shared.stop()
   }
 
   get version(): number {
@@ -162,14 +156,21 @@ export class Cache<T> implements ReadThroughCache<T> {
   async delete(id: string): Promise<void> {
     const key = entryKey(this.#namespace, await this.#version.confirmedVersion(), id)
     this.#dropLocal([key])
-    await this.#guard.require('delete', () => this.#l2.invalidate([key], this.#generationTtlMs()))
-    await this.#bus?.publish({ op: 'delete', cache: this.name, keys: [key] })
+    const started = performance.now()
+    try {
+      await this.#guard.require('invalidate', () =>
+        this.#l2.invalidate([key], this.#generationTtlMs()),
+      )
+    } finally {
+      this.#timeTier('l2', 'delete', started)
+    }
+    await this.#publish({ op: 'delete', cache: this.name, keys: [key] })
   }
 
   async bumpVersion(): Promise<number> {
     const version = await this.#version.bump()
     this.#invalidated()
-    await this.#bus?.publish({ op: 'version', cache: this.name, version })
+    await this.#publish({ op: 'version', cache: this.name, version })
     return version
   }
 
@@ -177,7 +178,18 @@ export class Cache<T> implements ReadThroughCache<T> {
     if (tags.length === 0) return
     const versions = await this.#tags.invalidate(tags)
     this.#invalidated()
-    await this.#bus?.publish({ op: 'tags', cache: this.name, tags: versions })
+    await this.#publish({ op: 'tags', cache: this.name, tags: versions })
+  }
+
+  async #publish(message: BusMessage): Promise<void> {
+    if (!this.#bus) return
+    const started = performance.now()
+    await this.#bus.publish(message)
+    this.#options.observer.redisCommand(this.name, 'publish', performance.now() - started)
+  }
+
+  #timeTier(tier: CacheTier, operation: TierOperation, started: number): void {
+    this.#options.observer.tierOperation(this.name, tier, operation, performance.now() - started)
   }
 
   #answerFresh(key: string, found: Found<T>, loader: Loader<T>, now: number): CacheLookup<T> {
@@ -190,7 +202,10 @@ export class Cache<T> implements ReadThroughCache<T> {
   }
 
   #readL1(key: string, now: number): Entry<T> | undefined {
-    const entry = this.#l1?.get(key) as Entry<T> | undefined
+    if (!this.#l1) return undefined
+    const started = performance.now()
+    const entry = this.#l1.get(key) as Entry<T> | undefined
+    this.#timeTier('l1', 'get', started)
     return entry && this.#usable(entry, now) ? entry : undefined
   }
 
@@ -198,10 +213,13 @@ export class Cache<T> implements ReadThroughCache<T> {
     // An unconfirmed version may be behind the others': skip Redis rather than read old keys.
     if (!this.#version.confirmed) return undefined
     const invalidations = this.#invalidations
+    const started = performance.now()
     const read = await this.#guard.attempt('get', () => this.#l2.read(key))
-    if (!read.ok || read.value === undefined) return undefined
-    const entry = this.#decode(read.value, now)
-    if (entry) this.#keepLocally(key, entry, invalidations, now, Buffer.byteLength(read.value))
+    const raw = read.ok ? read.value : undefined
+    const entry = raw === undefined ? undefined : this.#decode(raw, now)
+    this.#timeTier('l2', 'get', started)
+    if (entry === undefined || raw === undefined) return undefined
+    this.#keepLocally(key, entry, invalidations, now, Buffer.byteLength(raw))
     return entry
   }
 
@@ -223,10 +241,12 @@ export class Cache<T> implements ReadThroughCache<T> {
     const running = this.#loads.current(key)
     if (running) {
       this.#options.observer.coalesced(this.name)
-      const joined = await this.#withinLoaderTimeout(running)
+      const joined = await withinTimeout(this.name, this.#options.loaderTimeoutMs, running)
       if (joined) return joined // a refresh that found another instance at work answers nothing
     }
-    const entry = await this.#withinLoaderTimeout(
+    const entry = await withinTimeout(
+      this.name,
+      this.#options.loaderTimeoutMs,
       this.#loads.run(key, () => this.#loadForCluster(key, loader)),
     )
     if (!entry) throw new Error(`Nothing was loaded for ${key}`) // 'absent' mode always loads
@@ -250,7 +270,7 @@ export class Cache<T> implements ReadThroughCache<T> {
     let waited = false
     let failures = 0
     for (;;) {
-      const acquired = await this.#guard.attempt('lease', () =>
+      const acquired = await this.#guard.attempt('acquire', () =>
         this.#l2.acquire(key, token, this.#options.leaseMs, mode),
       )
       if (!acquired.ok) {
@@ -269,7 +289,7 @@ export class Cache<T> implements ReadThroughCache<T> {
         found && (refreshing === undefined ? isFresh(found, now) : found.storedAt > refreshing)
       if (filledMeanwhile) {
         // By the lease holder we waited for, or by a refresh elsewhere: nothing left to load.
-        if (leased) await this.#guard.attempt('lease', () => this.#l2.release(key, token))
+        if (leased) await this.#guard.attempt('release', () => this.#l2.release(key, token))
         if (waited) this.#options.observer.coalesced(this.name)
         this.#keepLocally(
           key,
@@ -309,17 +329,20 @@ export class Cache<T> implements ReadThroughCache<T> {
     } catch (error) {
       // Free the lease now rather than let it lapse: the next try (here after the fail-safe
       // backoff, or a waiter elsewhere) need not wait out leaseMs.
-      if (fence?.token) await this.#guard.attempt('lease', () => this.#l2.release(key, fence.token))
+      if (fence?.token)
+        await this.#guard.attempt('release', () => this.#l2.release(key, fence.token))
       throw error
     }
-    const entry = this.#newEntry(value, performance.now() - started, tagsBefore)
+    const entry = newEntry(this.#options, value, performance.now() - started, tagsBefore)
     const now = Date.now()
     if (fence) {
+      const fillStarted = performance.now()
       const raw = encodeEntry(entry)
-      const ttlMs = this.#redisTtlMs(entry, now)
-      const filled = await this.#guard.attempt('set', () =>
+      const ttlMs = redisTtlMs(entry, now, this.#options)
+      const filled = await this.#guard.attempt('fill', () =>
         this.#l2.fill(key, raw, ttlMs, fence.generation, fence.token),
       )
+      this.#timeTier('l2', 'set', fillStarted)
       if (filled.ok && !filled.value) {
         observer.fenced(this.name)
         return entry // answer the caller, but store nothing: an invalidation overtook this load
@@ -342,55 +365,6 @@ export class Cache<T> implements ReadThroughCache<T> {
       })
   }
 
-  /** Fails the wait, not the load: a load past the timeout still fills the cache for later reads. */
-  async #withinLoaderTimeout<R>(load: Promise<R>): Promise<R> {
-    let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new LoaderTimeoutError(this.name, this.#options.loaderTimeoutMs)),
-        this.#options.loaderTimeoutMs,
-      )
-    })
-    try {
-      return await Promise.race([load, timeout])
-    } finally {
-      clearTimeout(timer)
-    }
-  }
-
-  #newEntry(
-    value: T | undefined,
-    loadMs: number,
-    tagsBefore: Readonly<Record<string, number>>,
-  ): Entry<T> {
-    const storedAt = Date.now()
-    const loadMsRounded = Math.round(loadMs)
-    if (value === undefined) {
-      return {
-        absent: true,
-        storedAt,
-        freshUntil: storedAt + this.#options.negativeTtlMs,
-        loadMs: loadMsRounded,
-      }
-    }
-    const tags = this.#options.tags?.(value)
-    return {
-      value,
-      storedAt,
-      freshUntil: storedAt + this.#options.freshMs,
-      loadMs: loadMsRounded,
-      ...(tags?.length ? { tags: TagVersions.stamp(tagsBefore, tags) } : {}),
-    }
-  }
-
-  /** Fresh period plus grace (none for "absent"), with jitter, so keys filled together expire apart. */
-  #redisTtlMs(entry: Entry<T>, now: number): number {
-    const lifetime = entry.absent
-      ? entry.freshUntil - now
-      : entry.freshUntil - now + this.#options.graceMs
-    return ttlWithJitterMs(Math.max(1, lifetime), this.#options.ttlJitter, Math.random)
-  }
-
   /** Into L1, unless an invalidation came while it was being read or loaded. */
   #keepLocally(
     key: string,
@@ -401,10 +375,9 @@ export class Cache<T> implements ReadThroughCache<T> {
   ): void {
     if (!this.#l1 || this.#invalidations !== invalidationsBefore) return
     if (entry.absent && this.#options.negativeTtlMs === 0) return
-    const lifetime = entry.absent
-      ? entry.freshUntil - now
-      : entry.freshUntil - now + this.#options.graceMs
-    this.#l1.set(key, entry, lifetime, sizeBytes)
+    const started = performance.now()
+    this.#l1.set(key, entry, lifetimeMs(entry, now, this.#options.graceMs), sizeBytes)
+    this.#timeTier('l1', 'set', started)
   }
 
   /**
@@ -420,8 +393,10 @@ export class Cache<T> implements ReadThroughCache<T> {
   #dropLocal(keys?: readonly string[]): void {
     this.#invalidated(keys)
     if (!this.#l1) return
+    const started = performance.now()
     if (keys) this.#l1.deleteMany(keys)
     else this.#l1.clear()
+    this.#timeTier('l1', 'delete', started)
   }
 
   /** Connected, and the circuit lets calls through. */
@@ -433,33 +408,4 @@ export class Cache<T> implements ReadThroughCache<T> {
     // Longer than any load can take, so a load never outlives the generation it must present.
     return this.#options.freshMs + this.#options.graceMs + 60_000
   }
-
-  async #refreshTags(): Promise<void> {
-    await this.#tags.refresh().catch(() => {}) // reported by the guard; retried on the timer
-    if (!this.#running) return
-    this.#tagTimer = setTimeout(() => void this.#refreshTags(), this.#options.versionRefreshMs)
-    this.#tagTimer.unref()
-  }
-}
-
-/** The loader did not answer within `loaderTimeoutMs`, and there was nothing stale to serve. */
-export class LoaderTimeoutError extends Error {
-  override readonly name = 'LoaderTimeoutError'
-  constructor(cache: string, ms: number) {
-    super(`The ${cache} loader did not answer within ${ms} ms`)
-  }
-}
-
-function lookup<T>(entry: Entry<T>, status: CacheLookup<T>['status'], tier?: CacheTier) {
-  const answer: CacheLookup<T> = { value: entry.value, status, freshUntil: entry.freshUntil }
-  if (tier) answer.tier = tier
-  return answer
-}
-
-/** The stale entry to serve: the fresher of what L2 and L1 hold. */
-function pickStale<T>(shared: Entry<T> | undefined, local: Entry<T> | undefined) {
-  if (shared && (!local || shared.storedAt >= local.storedAt))
-    return { entry: shared, tier: 'l2' as const }
-  if (local) return { entry: local, tier: 'l1' as const }
-  return undefined
 }

@@ -1,6 +1,7 @@
 export { InvalidationBus } from './bus/invalidation-bus.js'
-export { Cache, LoaderTimeoutError } from './cache.js'
+export { Cache } from './cache.js'
 export { CACHE_STRATEGIES, type CacheStrategy, createCache } from './create-cache.js'
+export { LoaderTimeoutError } from './loader-timeout.js'
 export { MemoryTier } from './memory/memory-tier.js'
 export { NaiveCache } from './naive-cache.js'
 export { NoCache } from './no-cache.js'
@@ -15,4 +16,6 @@ export type {
   Loader,
   LookupStatus,
   ReadThroughCache,
+  RedisCommand,
+  TierOperation,
 } from './types.js'

@@ -7,7 +7,7 @@ import { whenReady } from './redis/when-ready.js'
 import { RedisGuard } from './redis-guard.js'
 import { SharedVersion } from './shared-version.js'
 import { ttlWithJitterMs } from './ttl.js'
-import type { CacheLookup, CacheOptions, Loader, ReadThroughCache } from './types.js'
+import type { CacheLookup, CacheOptions, Loader, ReadThroughCache, TierOperation } from './types.js'
 
 /**
  * What the demo does, and what most code does: GET; on a miss load and SET with a TTL; DEL on
@@ -30,14 +30,23 @@ export class NaiveCache<T> implements ReadThroughCache<T> {
     this.#options = resolved
     this.#redis = options.redis
     this.#namespace = keyNamespace(resolved.keyPrefix, resolved.name)
-    const report = resolved.observer.error.bind(undefined, resolved.name)
-    const guard = new RedisGuard({ breaker: false, report })
+    const { observer } = resolved
+    const guard = new RedisGuard({
+      breaker: false,
+      report: (operation, error) => observer.error(this.name, operation, error),
+      time: (command, ms) => observer.redisCommand(this.name, command, ms),
+    })
     this.#tier = new GuardedTier(new RedisTier(options.redis), guard)
+    const versions = new RedisVersionStore(options.redis, versionKey(this.#namespace))
     this.#version = new SharedVersion({
-      store: new RedisVersionStore(options.redis, versionKey(this.#namespace)),
+      // Through the guard, so version calls are timed like every other Redis call.
+      store: {
+        sync: (atLeast) => guard.require('version', () => versions.sync(atLeast)),
+        bump: (atLeast) => guard.require('version', () => versions.bump(atLeast)),
+      },
       initial: resolved.initialVersion,
       refreshMs: resolved.versionRefreshMs,
-      onError: (error) => report('version', error),
+      onError: () => {}, // the guard has reported it
     })
   }
 
@@ -61,7 +70,9 @@ export class NaiveCache<T> implements ReadThroughCache<T> {
   async getOrSet(id: string, loader: Loader<T>): Promise<CacheLookup<T>> {
     const { observer, validate, freshMs, ttlJitter } = this.#options
     const key = this.keyFor(id)
+    const readStarted = performance.now()
     const read = await this.#tier.read(key)
+    this.#timeTier('get', readStarted)
     const entry = read.ok ? read.value : undefined
     if (entry && !entry.absent && validate(entry.value)) {
       observer.hit(this.name, 'l2')
@@ -75,13 +86,21 @@ export class NaiveCache<T> implements ReadThroughCache<T> {
     if (value !== undefined) {
       // Whole milliseconds (Redis rejects `PX 1000.5`), with jitter like any cache-aside TTL.
       const ttlMs = ttlWithJitterMs(freshMs, ttlJitter, Math.random)
+      const fillStarted = performance.now()
       await this.#tier.fill(key, { value, storedAt, freshUntil, loadMs: 0 }, ttlMs)
+      this.#timeTier('set', fillStarted)
     }
     return { value, status: 'miss', freshUntil }
   }
 
   async delete(id: string): Promise<void> {
-    await this.#tier.remove(entryKey(this.#namespace, await this.#version.confirmedVersion(), id))
+    const key = entryKey(this.#namespace, await this.#version.confirmedVersion(), id)
+    const started = performance.now()
+    try {
+      await this.#tier.remove(key)
+    } finally {
+      this.#timeTier('delete', started)
+    }
   }
 
   bumpVersion(): Promise<number> {
@@ -90,4 +109,9 @@ export class NaiveCache<T> implements ReadThroughCache<T> {
 
   /** Naive has no tags: nothing it stores carries one. */
   async invalidateTags(): Promise<void> {}
+
+  /** Naive has one tier, Redis. */
+  #timeTier(operation: TierOperation, started: number): void {
+    this.#options.observer.tierOperation(this.name, 'l2', operation, performance.now() - started)
+  }
 }

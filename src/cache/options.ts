@@ -101,4 +101,6 @@ const silentObserver: Required<CacheObserver> = {
   fenced() {},
   error() {},
   circuit() {},
+  redisCommand() {},
+  tierOperation() {},
 }

@@ -6,7 +6,7 @@ import {
   handleAll,
   SamplingBreaker,
 } from 'cockatiel'
-import type { CacheOperation } from './types.js'
+import type { CacheOperation, RedisCommand } from './types.js'
 
 export type CircuitStateName = 'closed' | 'open' | 'half-open'
 
@@ -23,6 +23,22 @@ export interface CircuitBreakerOptions {
 
 export type Attempt<T> = { ok: true; value: T } | { ok: false; error: unknown }
 
+/** The commands that go through the guard (the bus publishes on its own and never throws). */
+export type GuardedCommand = Exclude<RedisCommand, 'publish'>
+
+/** Errors keep the coarser operation they have always been reported under. */
+const REPORTED_AS: Record<GuardedCommand, CacheOperation> = {
+  get: 'get',
+  set: 'set',
+  fill: 'set',
+  delete: 'delete',
+  invalidate: 'delete',
+  acquire: 'lease',
+  release: 'lease',
+  version: 'version',
+  tags: 'tags',
+}
+
 /**
  * The failure policy around Redis, in one place. Every call is reported when it fails; a call
  * the cache makes on its own behalf (a read, a fill) answers a failed Attempt instead of
@@ -33,18 +49,22 @@ export type Attempt<T> = { ok: true; value: T } | { ok: false; error: unknown }
  * Redis costs a read nothing instead of a command timeout each. It samples a rate rather than
  * counting failures in a row because a burst of requests can delay a few replies past the
  * command timeout (the event loop was busy, not Redis), and that must not cut Redis off.
- * Calls refused by the open circuit are not reported again.
+ * Calls refused by the open circuit are not reported again, nor timed.
  */
 export class RedisGuard {
   readonly #breaker: CircuitBreakerPolicy | undefined
   readonly #report: (operation: CacheOperation, error: unknown) => void
+  readonly #time: ((command: GuardedCommand, ms: number) => void) | undefined
 
   constructor(options: {
     breaker: CircuitBreakerOptions | false
     report: (operation: CacheOperation, error: unknown) => void
     onStateChange?: (state: CircuitStateName) => void
+    /** Told how long each call Redis ran took, failed ones included (a timeout is a slow call). */
+    time?: (command: GuardedCommand, ms: number) => void
   }) {
     this.#report = options.report
+    this.#time = options.time
     if (options.breaker === false) return
     this.#breaker = circuitBreaker(handleAll, {
       halfOpenAfter: options.breaker.halfOpenAfterMs ?? 1000,
@@ -63,27 +83,38 @@ export class RedisGuard {
   }
 
   /** Runs a call for the cache's own sake: never throws. */
-  async attempt<T>(operation: CacheOperation, call: () => Promise<T>): Promise<Attempt<T>> {
+  async attempt<T>(command: GuardedCommand, call: () => Promise<T>): Promise<Attempt<T>> {
     try {
-      return { ok: true, value: await this.#run(call) }
+      return { ok: true, value: await this.#run(command, call) }
     } catch (error) {
-      this.#reportUnlessRefused(operation, error)
+      this.#reportUnlessRefused(REPORTED_AS[command], error)
       return { ok: false, error }
     }
   }
 
   /** Runs a call a caller asked for: reports, then rejects, on failure. */
-  async require<T>(operation: CacheOperation, call: () => Promise<T>): Promise<T> {
+  async require<T>(command: GuardedCommand, call: () => Promise<T>): Promise<T> {
     try {
-      return await this.#run(call)
+      return await this.#run(command, call)
     } catch (error) {
-      this.#reportUnlessRefused(operation, error)
+      this.#reportUnlessRefused(REPORTED_AS[command], error)
       throw error
     }
   }
 
-  #run<T>(call: () => Promise<T>): Promise<T> {
-    return this.#breaker ? this.#breaker.execute(call) : call()
+  #run<T>(command: GuardedCommand, call: () => Promise<T>): Promise<T> {
+    // Timed inside the breaker, so a call it refuses (no round trip) is not counted as a fast one.
+    const run = this.#time ? () => this.#timed(command, call) : call
+    return this.#breaker ? this.#breaker.execute(run) : run()
+  }
+
+  async #timed<T>(command: GuardedCommand, call: () => Promise<T>): Promise<T> {
+    const started = performance.now()
+    try {
+      return await call()
+    } finally {
+      this.#time?.(command, performance.now() - started)
+    }
   }
 
   #reportUnlessRefused(operation: CacheOperation, error: unknown): void {

@@ -29,6 +29,25 @@ export interface CacheLookup<T> {
 /** Redis operations the core performs, for error reporting. */
 export type CacheOperation = 'get' | 'set' | 'delete' | 'version' | 'lease' | 'tags'
 
+/**
+ * The Redis round trips the core times, by what they do (finer than CacheOperation: `lease` is
+ * `acquire` or `release`). A closed set, so it can label a metric.
+ */
+export type RedisCommand =
+  | 'get'
+  | 'set'
+  | 'delete'
+  | 'acquire'
+  | 'fill'
+  | 'release'
+  | 'invalidate'
+  | 'version'
+  | 'tags'
+  | 'publish'
+
+/** What the core does to a tier: read an entry, store one, drop some. */
+export type TierOperation = 'get' | 'set' | 'delete'
+
 /** Hooks the application wires to its metrics and logs; the core stays free of both. */
 export interface CacheObserver {
   hit?(cache: string, tier: CacheTier): void
@@ -44,6 +63,13 @@ export interface CacheObserver {
   error?(cache: string, operation: CacheOperation, error: unknown): void
   /** The Redis circuit breaker changed state. */
   circuit?(cache: string, state: CircuitStateName): void
+  /** A Redis round trip ended, well or not, after `ms`; calls the open circuit refused are not timed. */
+  redisCommand?(cache: string, command: RedisCommand, ms: number): void
+  /**
+   * A tier operation ended after `ms`: L2 includes decoding, L1 is a map lookup (timed with two
+   * `performance.now()` calls, so keep this hook as cheap as the read it times).
+   */
+  tierOperation?(cache: string, tier: CacheTier, operation: TierOperation, ms: number): void
 }
 
 /**

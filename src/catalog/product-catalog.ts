@@ -4,12 +4,21 @@ import type { ProductRepository } from '../db/product-repository.js'
 import { AppError } from '../errors.js'
 import { enqueueRegenerateProductCache } from '../queues/regenerate-product-cache.js'
 import {
+  type PersistOutcome,
+  type ProductWriteBehind,
+  WriteContention,
+} from '../write-behind/product-write-behind.js'
+import {
   categoryTag,
   LIST_PAGES_TAG,
   type Product,
   type ProductFields,
   type ProductPage,
 } from './product.js'
+import type { ReadCounter } from './read-counter.js'
+
+/** Products the warm-up loads at once: enough to overlap queries, few enough to spare the pool. */
+const WARMUP_CONCURRENCY = 8
 
 /** How a read was answered, for X-Cache, X-Cache-Tier and Cache-Control. */
 export interface CacheOutcome {
@@ -34,20 +43,31 @@ export class ProductCatalog {
   readonly #products: ReadThroughCache<Product>
   readonly #pages: ReadThroughCache<ProductPage>
   readonly #queue: Queue
+  readonly #reads: ReadCounter
+  readonly #writeBehind: ProductWriteBehind
 
-  constructor(repository: ProductRepository, caches: ProductCaches, queue: Queue) {
+  constructor(
+    repository: ProductRepository,
+    caches: ProductCaches,
+    queue: Queue,
+    reads: ReadCounter,
+    writeBehind: ProductWriteBehind,
+  ) {
     this.#repository = repository
     this.#products = caches.products
     this.#pages = caches.pages
     this.#queue = queue
+    this.#reads = reads
+    this.#writeBehind = writeBehind
   }
 
   async read(id: number): Promise<{ product: Product; cache: CacheOutcome }> {
-    const lookup = await readThrough(this.#products, String(id), () =>
-      this.#repository.findById(id),
-    )
+    // A pending (write-behind) state comes first: reads see a write from its 202 on.
+    const lookup = await readThrough(this.#products, String(id), () => this.#writeBehind.load(id))
     // "No such product" is cached too (negative caching), so a flood of 404s stays off the database.
     if (lookup.value === undefined) throw notFound(id)
+    // Only ids that exist: made-up ids must not crowd real products out of the warm-up.
+    this.#reads.record(id)
     return { product: lookup.value, cache: outcomeOf(lookup) }
   }
 
@@ -66,14 +86,44 @@ export class ProductCatalog {
     return this.#settle(outcome, 0)
   }
 
-  /** PUT passes every field, PATCH some; `expectedVersion` comes from If-Match. */
-  async update(id: number, fields: Partial<ProductFields>, expectedVersion?: number) {
-    const outcome = await this.#repository.update(id, fields, expectedVersion)
-    return this.#settle(outcome, id)
+  /**
+   * PUT passes every field, PATCH some; `expectedVersion` comes from If-Match. Deferred
+   * (`deferred: true`) when the client asked (`respondAsync`) or WRITE_MODE=behind: the write is
+   * staged in Redis and a job persists it. A synchronous write first persists any pending one.
+   */
+  async update(
+    id: number,
+    fields: Partial<ProductFields>,
+    expectedVersion?: number,
+    { respondAsync = false }: { respondAsync?: boolean } = {},
+  ): Promise<{ product: Product; deferred: boolean }> {
+    if (this.#writeBehind.defers(respondAsync)) {
+      const staged = await orUnavailable(
+        'the write',
+        this.#writeBehind.stage(id, fields, expectedVersion),
+      )
+      if (staged.status === 'not_found') throw notFound(id)
+      if (staged.status === 'precondition_failed') throw versionMismatch(staged.currentVersion)
+      return { product: staged.product, deferred: true }
+    }
+    const outcome = await unlessBusy(
+      this.#writeBehind.whileHeld(
+        id,
+        () => this.#repository.update(id, fields, expectedVersion),
+        (written) => (written.status === 'ok' ? written.product.version : undefined),
+      ),
+    )
+    return { product: await this.#settle(outcome, id), deferred: false }
   }
 
   async remove(id: number, expectedVersion?: number): Promise<void> {
-    const outcome = await this.#repository.delete(id, expectedVersion)
+    const outcome = await unlessBusy(
+      this.#writeBehind.whileHeld(
+        id,
+        () => this.#repository.delete(id, expectedVersion),
+        (deleted) => (deleted.status === 'ok' ? 'deleted' : undefined),
+      ),
+    )
     if (outcome.status === 'not_found') throw notFound(id)
     if (outcome.status === 'version_mismatch') throw versionMismatch(outcome.currentVersion)
     await this.#invalidateAfterWrite(id)
@@ -102,8 +152,45 @@ export class ProductCatalog {
    */
   async regenerate(id: number): Promise<Product | undefined> {
     await this.#products.delete(String(id))
-    const lookup = await this.#products.getOrSet(String(id), () => this.#repository.findById(id))
+    const lookup = await this.#products.getOrSet(String(id), () => this.#writeBehind.load(id))
     return lookup.value
+  }
+
+  /** Persists the product's latest pending write (the persist job's work). */
+  persistPendingWrite(id: number, version: number): Promise<PersistOutcome> {
+    return this.#writeBehind.persist(id, version)
+  }
+
+  /** Queues a job for every pending write that has none that will run; answers how many. */
+  sweepPendingWrites(): Promise<number> {
+    return this.#writeBehind.sweep()
+  }
+
+  /**
+   * Loads the `topN` most-read products into the cache (the warm-up job's work), a few at a
+   * time; answers how many are cached. A product that fails to load is skipped, but a warm-up
+   * that loaded nothing and failed fails, so an outage shows in the job.
+   */
+  async warmUp(topN: number): Promise<number> {
+    const ids = (await this.#reads.top(topN)).values()
+    let warmed = 0
+    const failures: unknown[] = []
+    // Each lane takes the next id from the one shared iterator until none is left.
+    const lane = async () => {
+      for (const id of ids) {
+        try {
+          const lookup = await this.#products.getOrSet(String(id), () => this.#writeBehind.load(id))
+          if (lookup.value !== undefined) warmed++
+        } catch (error) {
+          failures.push(error)
+        }
+      }
+    }
+    await Promise.all(Array.from({ length: WARMUP_CONCURRENCY }, lane))
+    if (warmed === 0 && failures.length > 0) {
+      throw new AggregateError(failures, `The warm-up loaded none of ${failures.length} products`)
+    }
+    return warmed
   }
 
   get keyVersion(): number {
@@ -169,6 +256,18 @@ async function orUnavailable<T>(what: string, pending: Promise<T>): Promise<T> {
     return await pending
   } catch (error) {
     throw new AppError('service_unavailable', `Redis did not take ${what}; retry`, { cause: error })
+  }
+}
+
+/** Other writes kept the product busy past the wait: the client may retry. */
+async function unlessBusy<T>(pending: Promise<T>): Promise<T> {
+  try {
+    return await pending
+  } catch (error) {
+    if (!(error instanceof WriteContention)) throw error
+    throw new AppError('service_unavailable', 'Other writes kept the product busy; retry', {
+      cause: error,
+    })
   }
 }
 

@@ -1,6 +1,7 @@
 // CONTRACT: the exported types are agreed with the catalog layer; change them only together.
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Database } from './client.js'
+import { integrityViolation } from './integrity-violation.js'
 import {
   isStorableId,
   MAX_PRODUCT_ID,
@@ -29,6 +30,18 @@ export type DeleteOutcome =
   | { status: 'not_found' }
   | { status: 'version_mismatch'; currentVersion: number }
 
+/**
+ * Outcome of applying a write-behind state. `already_newer`: the row is at this version or a
+ * later one (a retry, a redelivery, or a later state applied first): nothing changed.
+ * `constraint_violation`: the database refused the values; `reason` is its message.
+ */
+export type ApplyOutcome =
+  | { status: 'applied' }
+  | { status: 'already_newer'; currentVersion: number }
+  | { status: 'not_found' }
+  | { status: 'duplicate_sku' }
+  | { status: 'constraint_violation'; reason: string }
+
 export interface ProductRepository {
   /** Row + review count + average rating; waits DB_EXTRA_LATENCY_MS after the query has read. */
   findById(id: number): Promise<ProductRecord | undefined>
@@ -41,6 +54,17 @@ export interface ProductRepository {
     expectedVersion?: number,
   ): Promise<WriteOutcome>
   delete(id: number, expectedVersion?: number): Promise<DeleteOutcome>
+  /**
+   * Writes a state decided elsewhere (write-behind): sets the fields, `version` and
+   * `updated_at` as given, only if the row is older than `version`. One statement, so a
+   * retried, redelivered or out-of-order write can never move a row back.
+   */
+  applyIfNewer(
+    id: number,
+    fields: ProductFields,
+    version: number,
+    updatedAt: string,
+  ): Promise<ApplyOutcome>
 }
 
 export interface ProductRepositoryOptions {
@@ -156,6 +180,33 @@ export function createProductRepository(
       const { numDeletedRows } = await query.executeTakeFirst()
       if (numDeletedRows === 0n) return missedWrite(id, expectedVersion)
       return { status: 'ok' }
+    },
+
+    async applyIfNewer(id, fields, version, updatedAt) {
+      if (!isStorableId(id)) return { status: 'not_found' }
+      let updated: bigint
+      try {
+        const result = await db
+          .updateTable('products')
+          .set({ ...writableFields(fields), version, updated_at: updatedAt })
+          .where('id', '=', id)
+          .where('version', '<', version)
+          .executeTakeFirst()
+        updated = result.numUpdatedRows
+      } catch (error) {
+        if (isUniqueViolation(error)) return { status: 'duplicate_sku' }
+        const reason = integrityViolation(error)
+        if (reason !== undefined) return { status: 'constraint_violation', reason }
+        throw error
+      }
+      if (updated > 0n) return { status: 'applied' }
+      const current = await db
+        .selectFrom('products')
+        .select('version')
+        .where('id', '=', id)
+        .executeTakeFirst()
+      if (current === undefined) return { status: 'not_found' }
+      return { status: 'already_newer', currentVersion: current.version }
     },
   }
 }

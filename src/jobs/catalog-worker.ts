@@ -25,7 +25,14 @@ export function startCatalogWorker(config: Config, context: JobContext, metrics:
         stopTimer()
       }
     },
-    { connection: workerConnection(config), prefix: queuePrefix(config), concurrency: CONCURRENCY },
+    {
+      connection: workerConnection(config),
+      prefix: queuePrefix(config),
+      concurrency: CONCURRENCY,
+      // A crashed worker's job is retried once its lock lapses and a stalled check sees it.
+      lockDuration: config.JOB_LOCK_MS,
+      stalledInterval: config.JOB_LOCK_MS,
+    },
   )
   worker.on('completed', (job) => {
     metrics.jobsTotal.inc({ queue: CATALOG_QUEUE, name: job.name, status: 'completed' })

@@ -48,6 +48,7 @@ describe('operations routes', () => {
         'DELETE /cache/categories/{category}',
         'POST /products/{id}/regenerate',
         'GET /jobs/{id}',
+        'GET /stats',
       ].sort(),
     )
     for (const [path, methods] of Object.entries(spec.paths as Record<string, object>)) {

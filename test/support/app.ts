@@ -34,6 +34,9 @@ export async function startTestApp(
     // Queues of their own too, and no worker unless a test asks for one (ROLE=all).
     QUEUE_PREFIX: `t-${randomUUID()}`,
     ROLE: 'api',
+    // The suite runs many apps and servers on two cores: a reply can wait past the production
+    // default (100 ms) in a busy event loop. Tests of the timeout itself set their own.
+    REDIS_COMMAND_TIMEOUT_MS: '1000',
     ADMIN_TOKEN,
     SEED_PRODUCTS: '20',
     LOG_LEVEL: 'silent',

@@ -29,6 +29,7 @@ describe('loadConfig', () => {
       WARMUP_CRON: '*/10 * * * *',
       WARMUP_TOP_N: 100,
       JOB_ATTEMPTS: 5,
+      JOB_LOCK_MS: 30_000,
       SHUTDOWN_TIMEOUT_MS: 10_000,
     })
   })

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
-import type { preHandlerAsyncHookHandler } from 'fastify'
+import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import { AppError } from '../../errors.js'
 
@@ -7,12 +7,19 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** preHandler for writes and cache administration: `Authorization: Bearer <ADMIN_TOKEN>`. */
     requireAdmin: preHandlerAsyncHookHandler
+    /** Whether `candidate` is the admin token, compared in constant time. */
+    isAdminToken(candidate: string): boolean
   }
 }
 
 // Hashing both sides gives equal-length buffers, so the comparison's time says nothing
 // about the token's length or how many leading characters matched.
 const digest = (value: string) => createHash('sha256').update(value).digest()
+
+/** The token of an `Authorization: Bearer <token>` header, if the request has one. */
+export function bearerToken(request: FastifyRequest): string | undefined {
+  return /^Bearer (.+)$/i.exec(request.headers.authorization ?? '')?.[1]
+}
 
 export default fp<{ adminToken: string | undefined }>(
   async (app, options) => {
@@ -22,10 +29,12 @@ export default fp<{ adminToken: string | undefined }>(
       app.log.warn({ adminToken: token }, 'ADMIN_TOKEN is not set: generated one for this run')
     }
     const expected = digest(token)
+    const isAdminToken = (candidate: string) => timingSafeEqual(digest(candidate), expected)
 
+    app.decorate('isAdminToken', isAdminToken)
     app.decorate('requireAdmin', async (request, reply) => {
-      const match = /^Bearer (.+)$/i.exec(request.headers.authorization ?? '')
-      if (!match?.[1] || !timingSafeEqual(digest(match[1]), expected)) {
+      const presented = bearerToken(request)
+      if (!presented || !isAdminToken(presented)) {
         reply.header('www-authenticate', 'Bearer')
         throw new AppError('unauthorized')
       }

@@ -2,6 +2,8 @@ import type { Worker } from 'bullmq'
 import fp from 'fastify-plugin'
 import type { Config } from '../../config.js'
 import { startCatalogWorker } from '../../jobs/catalog-worker.js'
+import { scheduleCacheWarmup } from '../../queues/cache-warmup.js'
+import { startSweeping } from '../../write-behind/sweeper.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -23,6 +25,17 @@ export default fp<{ config: Config }>(
     }
     const worker = startCatalogWorker(config, { catalog: app.catalog, config }, app.metrics)
     app.decorate('worker', worker)
+    // Every pending write gets a job that will run: now (an API may have died before queueing
+    // one) and every little while (a job may have given up while the database was down).
+    const sweeper = startSweeping(() => app.catalog.sweepPendingWrites(), {
+      onError: (error) => app.log.warn({ err: error }, 'could not sweep the pending writes'),
+    })
+    app.addHook('preClose', () => sweeper.stop())
+    // Not awaited: while Redis is down the queue waits for it, and start-up must not.
+    const warmup = { cron: config.WARMUP_CRON, topN: config.WARMUP_TOP_N }
+    scheduleCacheWarmup(app.queue, warmup).catch((error: unknown) => {
+      app.log.error({ err: error, WARMUP_CRON: warmup.cron }, 'could not schedule the warm-up')
+    })
     app.addHook('preClose', async () => {
       await worker.close()
     })

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Config } from '../../config.js'
 import cacheCategoryRoutes from './cache/categories.js'
 import cacheVersionRoutes from './cache/version.js'
+import dashboardRoutes from './dashboard/index.js'
 import healthRoutes from './health.js'
 import jobRoutes from './jobs/index.js'
 import metricsRoutes from './metrics.js'
@@ -9,6 +10,7 @@ import productCacheRoutes from './products/cache.js'
 import productRoutes from './products/index.js'
 import regenerateRoutes from './products/regenerate.js'
 import rootRoutes from './root.js'
+import statsRoutes from './stats.js'
 
 /** Every route of the API, registered explicitly so the list reads as the API's table of contents. */
 export async function registerRoutes(
@@ -26,4 +28,6 @@ export async function registerRoutes(
   await app.register(cacheCategoryRoutes)
   await app.register(regenerateRoutes)
   await app.register(jobRoutes)
+  await app.register(statsRoutes)
+  await app.register(dashboardRoutes)
 }

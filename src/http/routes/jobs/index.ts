@@ -25,17 +25,22 @@ const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
+      const { id } = request.params
+      // The state first, then the job: read the other way round, a job finishing in between
+      // would show up as completed with the result it did not have yet.
+      let state: string
       let job: Job | undefined
       try {
-        job = await app.queue.getJob(request.params.id)
+        state = await app.queue.getJobState(id)
+        job = state === 'unknown' ? undefined : await app.queue.getJob(id)
       } catch (error) {
         throw new AppError('service_unavailable', 'The job queue did not answer', { cause: error })
       }
-      if (!job) throw new AppError('not_found', `Job ${request.params.id} does not exist`)
+      if (!job) throw new AppError('not_found', `Job ${id} does not exist`)
       return {
         id: String(job.id),
         name: job.name,
-        state: stateOf(await job.getState()),
+        state: stateOf(state),
         attempts: job.attemptsMade,
         max_attempts: job.opts.attempts ?? 1,
         result: job.returnvalue ?? null,

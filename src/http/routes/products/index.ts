@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { cacheHeaderSchemas, sendCacheHeaders } from '../../cache-headers.js'
 import { clientHasVersion, etagOf, expectedVersionFrom } from '../../if-match.js'
+import { PREFERENCE_APPLIED, prefersRespondAsync } from '../../prefer.js'
 import { adminSecurity, IdParams, problemResponses } from '../../schemas/common.js'
 import {
   IfMatchHeaders,
@@ -78,7 +79,7 @@ const productRoutes: FastifyPluginAsyncTypebox<{ graceSeconds: number }> = async
       preHandler: app.requireAdmin,
       schema: {
         tags,
-        summary: 'Create a product',
+        summary: 'Create a product (always synchronous, whatever WRITE_MODE says)',
         security: adminSecurity,
         body: ProductFieldsSchema,
         response: { 201: ProductSchema, ...problemResponses(400, 401, 409, 413, 415) },
@@ -94,20 +95,57 @@ const productRoutes: FastifyPluginAsyncTypebox<{ graceSeconds: number }> = async
   const write = { tags, security: adminSecurity, params: IdParams, headers: IfMatchHeaders }
   const writeProblems = problemResponses(400, 401, 404, 409, 412, 413, 415)
 
+  // PUT and PATCH may be deferred (write-behind); create and delete are always synchronous.
+  const update = {
+    ...write,
+    headers: Type.Object({
+      ...IfMatchHeaders.properties,
+      prefer: Type.Optional(
+        Type.String({
+          description:
+            'respond-async: answer 202 once the write is staged; a worker persists it ' +
+            '(every PUT/PATCH does so with WRITE_MODE=behind)',
+        }),
+      ),
+    }),
+  }
+  const updateResponses = {
+    200: ProductSchema,
+    202: {
+      ...ProductSchema,
+      description:
+        'Accepted: reads return this state from now on; the database gets it shortly, or ' +
+        'refuses it (see the persist-product-write job) and reads return its row again',
+      headers: {
+        'preference-applied': { type: 'string', enum: ['respond-async'] },
+        etag: { type: 'string' },
+      },
+    },
+    ...writeProblems,
+    ...problemResponses(503),
+  }
+
   app.put(
     '/products/:id',
     {
       preHandler: app.requireAdmin,
       schema: {
-        ...write,
-        summary: 'Replace a product; then its cache entry is invalidated',
+        ...update,
+        summary:
+          'Replace a product; then its cache entry is invalidated (202 with Prefer: respond-async)',
         body: ProductFieldsSchema,
-        response: { 200: ProductSchema, ...writeProblems },
+        response: updateResponses,
       },
     },
     async (request, reply) => {
       const expected = expectedVersionFrom(request.headers['if-match'])
-      const product = await catalog.update(Number(request.params.id), request.body, expected)
+      const { product, deferred } = await catalog.update(
+        Number(request.params.id),
+        request.body,
+        expected,
+        { respondAsync: prefersRespondAsync(request.headers.prefer) },
+      )
+      if (deferred) reply.code(202).headers(PREFERENCE_APPLIED)
       return reply.header('etag', etagOf(product.version)).send(product)
     },
   )
@@ -117,15 +155,23 @@ const productRoutes: FastifyPluginAsyncTypebox<{ graceSeconds: number }> = async
     {
       preHandler: app.requireAdmin,
       schema: {
-        ...write,
-        summary: 'Change some fields of a product; then its cache entry is invalidated',
+        ...update,
+        summary:
+          'Change some fields of a product; then its cache entry is invalidated (202 with ' +
+          'Prefer: respond-async)',
         body: ProductPatchSchema,
-        response: { 200: ProductSchema, ...writeProblems },
+        response: updateResponses,
       },
     },
     async (request, reply) => {
       const expected = expectedVersionFrom(request.headers['if-match'])
-      const product = await catalog.update(Number(request.params.id), request.body, expected)
+      const { product, deferred } = await catalog.update(
+        Number(request.params.id),
+        request.body,
+        expected,
+        { respondAsync: prefersRespondAsync(request.headers.prefer) },
+      )
+      if (deferred) reply.code(202).headers(PREFERENCE_APPLIED)
       return reply.header('etag', etagOf(product.version)).send(product)
     },
   )
@@ -136,7 +182,7 @@ const productRoutes: FastifyPluginAsyncTypebox<{ graceSeconds: number }> = async
       preHandler: app.requireAdmin,
       schema: {
         ...write,
-        summary: 'Delete a product and its cache entry',
+        summary: 'Delete a product and its cache entry (always synchronous)',
         response: {
           204: Type.Null({ description: 'Deleted' }),
           ...problemResponses(400, 401, 404, 412),

@@ -1,0 +1,148 @@
+/**
+ * `npm run bench [-- --scenario <name>] [--quick]`: builds the service, starts it (and the two
+ * reference servers) as separate processes against the real Redis and a seeded SQLite file,
+ * drives load with autocannon, and writes bench/results/<timestamp>.json and .html.
+ * Every process it starts is stopped, and every key it wrote deleted, also on Ctrl-C.
+ */
+import { once } from 'node:events'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { loadavg } from 'node:os'
+import { dirname, join, relative, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { ChildProcesses } from './child-processes.js'
+import { type BenchOptions, parseBenchOptions, USAGE } from './cli-options.js'
+import { type BenchContext, closeBenchContext, openBenchContext } from './context.js'
+import { machineInfo, sourceInfo } from './machine-info.js'
+import { Progress } from './progress.js'
+import { renderHtmlReport } from './report/html-report.js'
+import { renderChecksTable, renderMarkdownReport } from './report/markdown-report.js'
+import { scenarioCharts } from './report/scenario-charts.js'
+import type { BenchResults, ScenarioResult } from './results.js'
+import { SCENARIOS } from './scenarios/index.js'
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+
+async function main(): Promise<number> {
+  let options: BenchOptions
+  try {
+    options = parseBenchOptions(process.argv.slice(2))
+  } catch (error) {
+    console.error(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`)
+    return 2
+  }
+  if (options.help) {
+    console.log(USAGE)
+    return 0
+  }
+
+  const progress = new Progress()
+  const children = new ChildProcesses()
+  const startedAt = new Date()
+  let context: BenchContext | undefined
+  let cleanup: Promise<{ deletedKeys: number }> | undefined
+  const cleanUp = () => {
+    cleanup ??= context ? closeBenchContext(context) : Promise.resolve({ deletedKeys: 0 })
+    return cleanup
+  }
+  // Ctrl-C or a kill: stop the children and delete the keys before going.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      progress.log(`${signal}: stopping ${children.count} process(es) and deleting the run's keys`)
+      void cleanUp().finally(() => process.exit(130))
+    })
+  }
+  process.once('exit', () => children.killAllNow())
+
+  try {
+    progress.log(
+      `mode: ${options.quick ? 'quick' : 'full'}; scenarios: ${options.scenarios.join(', ')}`,
+    )
+    await build(children, progress)
+    context = await openBenchContext(options, repoRoot, progress, children)
+    progress.log(`run ${context.runId}: ${context.products} products seeded in ${context.workDir}`)
+    const machine = await machineInfo(context.redis)
+
+    const scenarios: ScenarioResult[] = []
+    const failures: BenchResults['failures'] = []
+    for (const name of options.scenarios) {
+      const scenario = SCENARIOS[name]
+      progress.log(`── ${scenario.title} (${name}) ──`)
+      try {
+        scenarios.push(await scenario.run(context))
+      } catch (error) {
+        const message = error instanceof Error ? (error.stack ?? error.message) : String(error)
+        failures.push({ scenario: name, error: message })
+        progress.log(`${name} FAILED: ${message}`)
+      }
+    }
+
+    const { deletedKeys } = await cleanUp()
+    const finishedAt = new Date()
+    const results: BenchResults = {
+      runId: context.runId,
+      startedAt: startedAt.toISOString(),
+      finishedAt: finishedAt.toISOString(),
+      durationS: Math.round((finishedAt.getTime() - startedAt.getTime()) / 100) / 10,
+      mode: options.quick ? 'quick' : 'full',
+      command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+      source: await sourceInfo(repoRoot),
+      machine: { ...machine, loadAverageAtEnd: loadavg().map((v) => Math.round(v * 100) / 100) },
+      scenarios,
+      checks: scenarios.flatMap((scenario) => scenario.checks),
+      failures,
+      cleanup: { deletedKeys, processesLeft: children.count },
+    }
+    const files = await writeResults(options, results)
+    console.log(`\n${renderChecksTable(results.checks)}\n`)
+    progress.log(`wrote ${files.map((file) => relative(process.cwd(), file)).join(', ')}`)
+    progress.log(
+      `cleaned up: ${deletedKeys} Redis keys deleted, ${children.count} process(es) left running`,
+    )
+    if (failures.length > 0) {
+      progress.log(
+        `${failures.length} scenario(s) failed: ${failures.map((f) => f.scenario).join(', ')}`,
+      )
+      return 1
+    }
+    return 0
+  } finally {
+    await cleanUp()
+  }
+}
+
+/** `npm run build` once: the services run from dist/, as in production. */
+async function build(children: ChildProcesses, progress: Progress): Promise<void> {
+  progress.log('npm run build')
+  const child = children.spawn('build', 'npm', ['run', 'build', '--silent'], { cwd: repoRoot })
+  const [code] = await once(child.process, 'exit')
+  if (code !== 0) throw new Error(`npm run build failed (exit ${code}):\n${child.output()}`)
+}
+
+async function writeResults(options: BenchOptions, results: BenchResults): Promise<string[]> {
+  const dir = resolve(repoRoot, options.outDir)
+  await mkdir(dir, { recursive: true })
+  const stamp = results.startedAt.replace(/[:.]/g, '-')
+  const json = join(dir, `${stamp}.json`)
+  const html = join(dir, `${stamp}.html`)
+  const markdown = join(dir, `${stamp}.md`)
+  await writeFile(json, `${JSON.stringify(results, null, 2)}\n`)
+  await writeFile(html, renderHtmlReport(results))
+  await writeFile(markdown, renderMarkdownReport(results))
+  // Each chart on its own too, for docs/BENCHMARKS.md.
+  const charts = join(dir, `${stamp}-charts`)
+  await mkdir(charts, { recursive: true })
+  for (const scenario of results.scenarios) {
+    for (const chart of scenarioCharts(scenario)) {
+      await writeFile(join(charts, `${scenario.name}-${chart.name}.svg`), `${chart.svg}\n`)
+    }
+  }
+  return [json, html, markdown]
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error instanceof Error ? (error.stack ?? error.message) : error)
+    process.exit(1)
+  },
+)

@@ -1,0 +1,197 @@
+import type { Redis } from 'ioredis'
+import { defineScript, type ScriptCall } from '../cache/redis/scripts.js'
+import { isProduct, type Product, type ProductFields } from '../catalog/product.js'
+import { HOLD, RELEASE, SETTLE, STAGE } from './scripts.js'
+
+/** A write acknowledged to the client and not yet in the database: the whole product after it. */
+export interface PendingWrite {
+  version: number
+  state: Product
+}
+
+/** What Redis holds for one product. */
+export interface PendingRecord {
+  pending: PendingWrite | undefined
+  /** The database refused version `through`; writes coalesced into it were dropped with it. */
+  rejection: { through: number; reason: string } | undefined
+}
+
+export type StageOutcome =
+  | { status: 'staged'; state: Product }
+  /** Nothing is pending: call again with the database row, read after `seen` was current. */
+  | { status: 'need_base'; seen: string }
+  | { status: 'precondition_failed'; currentVersion: number }
+  /** A synchronous write holds the product for a moment. */
+  | { status: 'busy' }
+
+export interface StageRequest {
+  fields: Partial<ProductFields>
+  expectedVersion: number | undefined
+  updatedAt: string
+  /** The database row and the hash version seen before reading it (from `need_base`). */
+  base?: { row: Product; seen: string }
+}
+
+/** 'pending': a staged write must reach the database first. */
+export type HoldOutcome = 'held' | 'pending'
+
+/** A pending state that does not decode: written by hand, or by an incompatible release. */
+export class UnreadablePendingState extends Error {
+  override name = 'UnreadablePendingState'
+  /** The pending write's version, to settle it by. */
+  version = 0
+}
+
+export interface PendingWritesOptions {
+  redis: Redis
+  /** Prepended to every key, e.g. `staging:`. @default '' */
+  keyPrefix?: string
+  /**
+   * How long a product's version fence outlives its last persisted or synchronous write. Only a
+   * write staged on a database row read longer ago than this could slip past it.
+   * @default 3_600_000 (an hour)
+   */
+  fenceTtlMs?: number
+}
+
+/**
+ * The pending writes in Redis. Per product a hash with the staged state and its version, no
+ * TTL while a write is pending (so it is never expired or evicted by a volatile-* policy), and
+ * a set of the ids with a pending write, for the worker's sweep. Every key shares one hash tag,
+ * so the scripts that touch a product's hash and the set together also run on Redis Cluster.
+ */
+export class PendingWrites {
+  readonly #redis: Redis
+  readonly #tag: string
+  readonly #fenceTtlMs: number
+  readonly #stage: ScriptCall
+  readonly #settle: ScriptCall
+  readonly #hold: ScriptCall
+  readonly #release: ScriptCall
+
+  constructor({ redis, keyPrefix = '', fenceTtlMs = 3_600_000 }: PendingWritesOptions) {
+    this.#redis = redis
+    this.#tag = `{${keyPrefix}pending}`
+    this.#fenceTtlMs = fenceTtlMs
+    this.#stage = defineScript(redis, STAGE)
+    this.#settle = defineScript(redis, SETTLE)
+    this.#hold = defineScript(redis, HOLD)
+    this.#release = defineScript(redis, RELEASE)
+  }
+
+  /** The product's hash, e.g. `{pending}:product:42`. */
+  keyOf(id: number): string {
+    return `${this.#tag}:product:${id}`
+  }
+
+  /** The set of ids with a pending write. */
+  get idsKey(): string {
+    return `${this.#tag}:products`
+  }
+
+  /** The synchronous writes under way on the product (hold.lua). */
+  #holdersKey(id: number): string {
+    return `${this.#tag}:holders:${id}`
+  }
+
+  async read(id: number): Promise<PendingRecord> {
+    const [version, state, through, reason] = await this.#redis.hmget(
+      this.keyOf(id),
+      'version',
+      'state',
+      'rejected_through',
+      'reason',
+    )
+    let pending: PendingWrite | undefined
+    try {
+      pending =
+        typeof state === 'string' ? { version: Number(version), state: decode(state) } : undefined
+    } catch (error) {
+      if (error instanceof UnreadablePendingState) error.version = Number(version)
+      throw error
+    }
+    return {
+      pending,
+      rejection:
+        typeof through === 'string'
+          ? { through: Number(through), reason: reason ?? 'refused' }
+          : undefined,
+    }
+  }
+
+  /** The pending state alone: what a read must see instead of the database row. */
+  async stateOf(id: number): Promise<Product | undefined> {
+    const state = await this.#redis.hget(this.keyOf(id), 'state')
+    return state === null ? undefined : decode(state)
+  }
+
+  async stage(id: number, request: StageRequest): Promise<StageOutcome> {
+    const reply = await this.#stage(
+      [this.keyOf(id), this.idsKey, this.#holdersKey(id)],
+      [
+        id,
+        JSON.stringify(request.fields),
+        request.expectedVersion ?? '',
+        request.updatedAt,
+        request.base ? JSON.stringify(request.base.row) : '',
+        request.base?.seen ?? '',
+      ],
+    )
+    const [status, detail = ''] = reply as [string, string?]
+    switch (status) {
+      case 'staged':
+        return { status, state: decode(detail) }
+      case 'need_base':
+        return { status, seen: detail }
+      case 'precondition_failed':
+        return { status, currentVersion: Number(detail) }
+      case 'busy':
+        return { status }
+      default:
+        throw new Error(`stage.lua answered ${status}`)
+    }
+  }
+
+  /**
+   * Ends the pending write at `version`: the database took it, or refused it for `reason`.
+   * Answers false when a newer write was staged meanwhile; that one stays pending.
+   */
+  async settle(id: number, version: number, reason?: string): Promise<boolean> {
+    const keys = [this.keyOf(id), this.idsKey]
+    return (await this.#settle(keys, [id, version, reason ?? '', this.#fenceTtlMs])) === 1
+  }
+
+  /** Holds the product for a synchronous write; release it with the same token. */
+  async hold(id: number, token: string, ttlMs: number): Promise<HoldOutcome> {
+    const keys = [this.keyOf(id), this.#holdersKey(id)]
+    return (await this.#hold(keys, [token, ttlMs])) as HoldOutcome
+  }
+
+  /** Frees the product and fences the write made under the hold: its version, or a deletion. */
+  async release(id: number, token: string, wrote: number | 'deleted' | undefined): Promise<void> {
+    const committed = wrote === undefined ? '' : wrote === 'deleted' ? '+' : wrote
+    const keys = [this.keyOf(id), this.#holdersKey(id)]
+    await this.#release(keys, [token, committed, this.#fenceTtlMs])
+  }
+
+  /** Every id with a pending write, a page at a time (SSCAN: never blocks Redis). */
+  async *ids(): AsyncGenerator<number> {
+    let cursor = '0'
+    do {
+      const [next, members] = await this.#redis.sscan(this.idsKey, cursor, 'COUNT', 500)
+      for (const member of members) yield Number(member)
+      cursor = next
+    } while (cursor !== '0')
+  }
+}
+
+function decode(json: string): Product {
+  let value: unknown
+  try {
+    value = JSON.parse(json)
+  } catch (error) {
+    throw new UnreadablePendingState('A pending state is not JSON', { cause: error })
+  }
+  if (!isProduct(value)) throw new UnreadablePendingState('A pending state is not a product')
+  return value
+}

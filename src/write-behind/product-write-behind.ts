@@ -1,0 +1,298 @@
+import { randomUUID } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { Queue } from 'bullmq'
+import type { ReadThroughCache } from '../cache/index.js'
+import {
+  LIST_PAGES_TAG,
+  type Product,
+  type ProductFields,
+  type ProductPage,
+} from '../catalog/product.js'
+import { writableFields } from '../db/product-record.js'
+import type { ProductRepository } from '../db/product-repository.js'
+import { enqueuePersistProductWrite, persistJobId } from '../queues/persist-product-write.js'
+import {
+  type PendingRecord,
+  type PendingWrite,
+  type PendingWrites,
+  UnreadablePendingState,
+} from './pending-writes.js'
+
+/** A synchronous write's hold on a product lapses after this, should its holder die. */
+const HOLD_TTL_MS = 30_000
+/** How long a write waits for a product that other writes keep busy before giving up. */
+const WAIT_MS = 5_000
+
+export type WriteMode = 'through' | 'behind'
+
+export type StageResult =
+  | { status: 'staged'; product: Product }
+  | { status: 'not_found' }
+  | { status: 'precondition_failed'; currentVersion: number }
+
+export type PersistOutcome =
+  | { status: 'persisted'; version: number }
+  | { status: 'coalesced' }
+  | { status: 'rejected'; reason: string }
+
+export interface ProductWriteBehindOptions {
+  pending: PendingWrites
+  repository: ProductRepository
+  queue: Queue
+  caches: { products: ReadThroughCache<Product>; pages: ReadThroughCache<ProductPage> }
+  /** behind: every PUT/PATCH is deferred; through: only those that ask (Prefer: respond-async). */
+  mode: WriteMode
+  /** A Redis call failed where the write goes on regardless (an enqueue the sweep will redo). */
+  onError?: (error: unknown, what: string) => void
+}
+
+/** Gave up waiting for a product that other writes kept busy. */
+export class WriteContention extends Error {
+  override name = 'WriteContention'
+}
+
+/**
+ * Write-behind for products. A deferred write is staged in Redis (pending-writes.ts) and
+ * acknowledged; a job persists it. Reads see the pending state before the database row, so
+ * they see the write from the moment it is acknowledged until (and after) it is persisted.
+ */
+export class ProductWriteBehind {
+  readonly #pending: PendingWrites
+  readonly #repository: ProductRepository
+  readonly #queue: Queue
+  readonly #products: ReadThroughCache<Product>
+  readonly #pages: ReadThroughCache<ProductPage>
+  readonly #mode: WriteMode
+  readonly #onError: (error: unknown, what: string) => void
+
+  constructor(options: ProductWriteBehindOptions) {
+    this.#pending = options.pending
+    this.#repository = options.repository
+    this.#queue = options.queue
+    this.#products = options.caches.products
+    this.#pages = options.caches.pages
+    this.#mode = options.mode
+    this.#onError = options.onError ?? (() => {})
+  }
+
+  /** Whether a PUT/PATCH is deferred: the client asked for it, or every write is. */
+  defers(clientAsked: boolean): boolean {
+    return clientAsked || this.#mode === 'behind'
+  }
+
+  /**
+   * The product as reads must see it: its pending state, else the database row. With Redis
+   * unreachable no write can be staged either, so the row is the best answer there is.
+   */
+  async load(id: number): Promise<Product | undefined> {
+    let pending: Product | undefined
+    try {
+      pending = await this.#pending.stateOf(id)
+    } catch (error) {
+      this.#onError(error, 'read a pending write')
+    }
+    return pending ?? this.#repository.findById(id)
+  }
+
+  /**
+   * Stages a write on the latest state (pending, else the database row) and enqueues its
+   * persistence. `expectedVersion` (If-Match) is checked against that latest state.
+   */
+  async stage(
+    id: number,
+    fields: Partial<ProductFields>,
+    expectedVersion: number | undefined,
+  ): Promise<StageResult> {
+    const request = { fields: writableFields(fields), expectedVersion, updatedAt: nowIso() }
+    let base: { row: Product; seen: string } | undefined
+    const deadline = Date.now() + WAIT_MS
+    for (;;) {
+      const outcome = await this.#pending.stage(id, { ...request, base })
+      if (outcome.status === 'staged') {
+        await this.#afterStaging(id, outcome.state)
+        return { status: 'staged', product: outcome.state }
+      }
+      if (outcome.status === 'precondition_failed') return outcome
+      if (Date.now() > deadline) throw new WriteContention(`Product ${id} stayed busy`)
+      if (outcome.status === 'busy') {
+        await sleep(5 + Math.random() * 10)
+        continue
+      }
+      // Nothing pending: build on the row, read after the version the hash holds now.
+      const row = await this.#repository.findById(id)
+      if (row === undefined) return { status: 'not_found' }
+      base = { row, seen: outcome.seen }
+    }
+  }
+
+  /**
+   * The job's work: writes the latest pending state (which includes every write coalesced into
+   * it) if the row is older, then ends it and drops the cached copy. Safe to run any number of
+   * times, in any order. Throws when the database does not answer (the job is retried).
+   */
+  async persist(id: number, version: number): Promise<PersistOutcome> {
+    const flushed = await this.#flush(id)
+    if (flushed.status !== 'nothing_pending') return flushed
+    // If a refused write took this one with it, say so (again: a retry of the job that refused
+    // it lands here, and must also make sure the cached copy is gone).
+    const { rejection } = flushed
+    if (rejection !== undefined && version <= rejection.through) {
+      const row = await this.#repository.findById(id)
+      if ((row?.version ?? 0) < version) {
+        await this.#products.delete(String(id))
+        return { status: 'rejected', reason: rejection.reason }
+      }
+    }
+    return { status: 'coalesced' }
+  }
+
+  /**
+   * Runs a synchronous write with the product held: its pending writes reach the database
+   * first (a synchronous write must not overtake them), and none is staged on the row it is
+   * replacing. `wrote` tells the version it committed (or a deletion) to fence stagers with.
+   */
+  async whileHeld<T>(
+    id: number,
+    write: () => Promise<T>,
+    wrote: (result: T) => number | 'deleted' | undefined,
+  ): Promise<T> {
+    const token = randomUUID()
+    const deadline = Date.now() + WAIT_MS
+    for (;;) {
+      let hold: Awaited<ReturnType<PendingWrites['hold']>>
+      try {
+        hold = await this.#pending.hold(id, token, HOLD_TTL_MS)
+      } catch (error) {
+        // Redis unreachable: nothing can be staged meanwhile either; write through as before.
+        this.#onError(error, 'hold a product for a synchronous write')
+        return write()
+      }
+      if (hold === 'held') break
+      // A staged write must not be overtaken: persist it (and any staged meanwhile) first.
+      if (Date.now() > deadline) throw new WriteContention(`Product ${id} stayed busy`)
+      await this.#flush(id)
+    }
+    let result: { value: T } | undefined
+    try {
+      result = { value: await write() }
+      return result.value
+    } finally {
+      await this.#pending
+        .release(id, token, result === undefined ? undefined : wrote(result.value))
+        .catch((error: unknown) => this.#onError(error, 'release a product'))
+    }
+  }
+
+  /**
+   * Makes sure every pending write has a job that will run: enqueues the missing ones (an API
+   * that died between staging and enqueueing) and retries those that gave up (a database down
+   * for longer than the retries lasted). Answers how many it (re)queued.
+   */
+  async sweep(): Promise<number> {
+    let queued = 0
+    for await (const id of this.#pending.ids()) {
+      try {
+        const version = await this.#pendingVersion(id)
+        if (version !== undefined && (await this.#ensureJob(id, version))) queued++
+      } catch (error) {
+        this.#onError(error, `sweep the pending write of product ${id}`)
+      }
+    }
+    return queued
+  }
+
+  async #pendingVersion(id: number): Promise<number | undefined> {
+    try {
+      return (await this.#pending.read(id)).pending?.version
+    } catch (error) {
+      if (error instanceof UnreadablePendingState) return error.version // its job will refuse it
+      throw error
+    }
+  }
+
+  async #ensureJob(id: number, version: number): Promise<boolean> {
+    const job = await this.#queue.getJob(persistJobId(id, version))
+    if (job === undefined) {
+      await enqueuePersistProductWrite(this.#queue, id, version)
+      return true
+    }
+    const state = await job.getState()
+    if (state !== 'failed' && state !== 'completed') return false
+    await job.retry(state, { resetAttemptsMade: true })
+    return true
+  }
+
+  /** Applies the latest pending state, if there is one. */
+  async #flush(
+    id: number,
+  ): Promise<
+    PersistOutcome | { status: 'nothing_pending'; rejection: PendingRecord['rejection'] }
+  > {
+    let record: PendingRecord
+    try {
+      record = await this.#pending.read(id)
+    } catch (error) {
+      if (!(error instanceof UnreadablePendingState)) throw error
+      return this.#reject(id, error.version, error.message)
+    }
+    if (record.pending !== undefined) return this.#apply(id, record.pending)
+    return { status: 'nothing_pending', rejection: record.rejection }
+  }
+
+  async #afterStaging(id: number, state: Product): Promise<void> {
+    // The write is durable once staged: if the job cannot be queued now, the sweep queues it.
+    try {
+      await enqueuePersistProductWrite(this.#queue, id, state.version)
+    } catch (error) {
+      this.#onError(error, 'enqueue a persist job')
+    }
+    // Every instance's next read loads again, and so finds the pending state.
+    try {
+      await this.#products.delete(String(id))
+    } catch (error) {
+      this.#onError(error, 'invalidate a product after staging a write')
+    }
+  }
+
+  async #apply(id: number, { version, state }: PendingWrite): Promise<PersistOutcome> {
+    const outcome = await this.#repository.applyIfNewer(
+      id,
+      productFields(state),
+      version,
+      state.updated_at,
+    )
+    switch (outcome.status) {
+      case 'applied':
+      case 'already_newer':
+        await this.#pending.settle(id, version)
+        // The cached copy was the pending state; the row adds fresh review aggregates.
+        await Promise.allSettled([
+          this.#products.delete(String(id)),
+          this.#pages.invalidateTags([LIST_PAGES_TAG]),
+        ])
+        return { status: 'persisted', version }
+      case 'not_found':
+        return this.#reject(id, version, `Product ${id} no longer exists`)
+      case 'duplicate_sku':
+        return this.#reject(id, version, `Another product already has SKU ${state.sku}`)
+      case 'constraint_violation':
+        return this.#reject(id, version, `The database refused the write: ${outcome.reason}`)
+    }
+  }
+
+  /** Drops a refused state, then the cached copy, so reads load what the database holds. */
+  async #reject(id: number, version: number, reason: string): Promise<PersistOutcome> {
+    await this.#pending.settle(id, version, reason)
+    // Must happen: if it throws, the job's retry lands in `persist`'s rejection branch and
+    // drops the cached copy again.
+    await this.#products.delete(String(id))
+    return { status: 'rejected', reason }
+  }
+}
+
+function productFields(product: Product): ProductFields {
+  const { sku, name, description, price_cents, currency, category, stock } = product
+  return { sku, name, description, price_cents, currency, category, stock }
+}
+
+const nowIso = () => new Date().toISOString()

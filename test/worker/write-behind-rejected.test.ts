@@ -1,0 +1,88 @@
+import type { Job } from 'bullmq'
+import type { FastifyInstance } from 'fastify'
+import { afterEach, describe, expect, it } from 'vitest'
+import { persistJobId } from '../../src/queues/persist-product-write.js'
+import { startTestApp, type TestApp } from '../support/app.js'
+import {
+  eventually,
+  PATIENT_REDIS,
+  patchLater,
+  pendingWrites,
+  readProduct,
+  rowOf,
+  startWorkerApp,
+} from './write-behind-support.js'
+
+/** Waits for a job to finish; answers it as it ended. */
+async function finished(app: FastifyInstance, jobId: string): Promise<Job> {
+  let job: Job | undefined
+  await eventually(async () => {
+    job = await app.queue.getJob(jobId)
+    const state = await job?.getState()
+    return state === 'completed' || state === 'failed'
+  })
+  return job as Job
+}
+
+describe('write-behind: a write the database refuses', () => {
+  let t: TestApp | undefined
+  let worker: FastifyInstance | undefined
+  afterEach(async () => {
+    await worker?.close()
+    await t?.close()
+  })
+
+  it("ends failed with its reason, and reads return the database's row again", async () => {
+    t = await startTestApp(PATIENT_REDIS) // no worker yet: the refused value is cached meanwhile
+    const { app, config } = t
+    const before = (await readProduct(app, 1)).product
+    const other = (await readProduct(app, 2)).product
+
+    const response = await patchLater(app, 1, { sku: other.sku, stock: 5 })
+    expect(response.statusCode).toBe(202)
+    const refused = response.json()
+    expect((await readProduct(app, 1)).product).toEqual(refused)
+    expect((await readProduct(app, 1)).xCache).toBe('HIT') // the cache holds the staged state
+
+    worker = await startWorkerApp(config, app)
+    const job = await finished(app, persistJobId(1, refused.version))
+    expect(await job.getState()).toBe('failed')
+    expect(job.failedReason).toBe(`Another product already has SKU ${other.sku}`)
+    expect(job.attemptsMade).toBe(1) // refused at once, not retried
+
+    const jobView = await app.inject({ method: 'GET', url: `/jobs/${job.id}` })
+    expect(jobView.json()).toMatchObject({ state: 'failed', failed_reason: job.failedReason })
+    expect((await readProduct(app, 1)).product).toEqual(before)
+    expect(await rowOf(app, 1)).toMatchObject({ sku: before.sku, version: before.version })
+    const pending = pendingWrites(app, config)
+    expect(await app.redis.hexists(pending.keyOf(1), 'state')).toBe(0)
+    expect(await app.redis.sismember(pending.idsKey, '1')).toBe(0)
+
+    // The next write builds on the row, above the refused version: its job id is new.
+    const next = await patchLater(app, 1, { stock: 6 })
+    expect(next.json()).toMatchObject({ sku: before.sku, stock: 6 })
+    expect(next.json().version).toBeGreaterThan(refused.version)
+    expect(await (await finished(app, persistJobId(1, next.json().version))).getState()).toBe(
+      'completed',
+    )
+    expect(await rowOf(app, 1)).toMatchObject({ stock: 6, version: next.json().version })
+  })
+
+  it('fails the job of every write coalesced into the refused one', async () => {
+    t = await startTestApp(PATIENT_REDIS)
+    const { app, config } = t
+    const before = (await readProduct(app, 3)).product
+    const taken = (await readProduct(app, 4)).product.sku
+    const good = (await patchLater(app, 3, { stock: 40 })).json()
+    const bad = await patchLater(app, 3, { price_cents: 100, sku: taken })
+    expect(bad.statusCode).toBe(202)
+
+    worker = await startWorkerApp(config, app)
+    for (const version of [good.version, bad.json().version]) {
+      const job = await finished(app, persistJobId(3, version))
+      expect(await job.getState()).toBe('failed')
+      expect(job.failedReason).toBe(`Another product already has SKU ${taken}`)
+    }
+    expect((await readProduct(app, 3)).product).toEqual(before)
+  })
+})

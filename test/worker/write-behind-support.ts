@@ -1,0 +1,94 @@
+import { setImmediate, setTimeout as sleep } from 'node:timers/promises'
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import { buildApp } from '../../src/app.js'
+import type { Config } from '../../src/config.js'
+import { PERSIST_PRODUCT_WRITE } from '../../src/queues/persist-product-write.js'
+import { PendingWrites } from '../../src/write-behind/pending-writes.js'
+import { auth } from '../support/app.js'
+
+export const RESPOND_ASYNC = { ...auth, prefer: 'respond-async' }
+
+/**
+ * A Redis command timeout for tests that count every write: on a busy machine the 100 ms
+ * default can time out a write (a 503 whose outcome is unknown) or a read's look-up of the
+ * pending state (the read then falls back to the database). Neither is what they test.
+ */
+export const PATIENT_REDIS = { REDIS_COMMAND_TIMEOUT_MS: '2000' }
+
+/** PATCH with `Prefer: respond-async`. */
+export function patchLater(
+  app: FastifyInstance,
+  id: number,
+  payload: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): Promise<LightMyRequestResponse> {
+  return app.inject({
+    method: 'PATCH',
+    url: `/products/${id}`,
+    headers: { ...RESPOND_ASYNC, ...headers },
+    payload,
+  })
+}
+
+export async function readProduct(app: FastifyInstance, id: number) {
+  const response = await app.inject({ method: 'GET', url: `/products/${id}` })
+  if (response.statusCode !== 200) throw new Error(`GET /products/${id}: ${response.statusCode}`)
+  return { product: response.json().data, xCache: response.headers['x-cache'] }
+}
+
+/** The row itself, straight from the database (no cache, no pending state). */
+export async function rowOf(app: FastifyInstance, id: number) {
+  return app.database.db
+    .selectFrom('products')
+    .selectAll()
+    .where('id', '=', id)
+    .executeTakeFirstOrThrow()
+}
+
+/** The app's view of the pending writes, to look at their keys. */
+export function pendingWrites(app: FastifyInstance, config: Config): PendingWrites {
+  return new PendingWrites({ redis: app.redis, keyPrefix: config.REDIS_KEY_PREFIX })
+}
+
+/**
+ * Polls `check` until it answers true or `timeoutMs` passes. Yields to the event loop between
+ * tries (in-process injects do no I/O, so a bus message would otherwise never be delivered).
+ */
+export async function eventually(
+  check: () => Promise<boolean>,
+  { timeoutMs = 10_000, everyMs = 20 }: { timeoutMs?: number; everyMs?: number } = {},
+): Promise<number> {
+  const started = performance.now()
+  for (;;) {
+    if (await check()) return performance.now() - started
+    if (performance.now() - started > timeoutMs) {
+      throw new Error(`condition not met within ${timeoutMs} ms`)
+    }
+    await setImmediate()
+    if (everyMs > 0) await sleep(everyMs)
+  }
+}
+
+/**
+ * Nothing pending and no persist job left to run: every acknowledged write has reached the
+ * database. (Other jobs, e.g. the warm-up's next scheduled run, may wait on.)
+ */
+export async function drained(app: FastifyInstance, config: Config): Promise<boolean> {
+  if ((await app.redis.scard(pendingWrites(app, config).idsKey)) > 0) return false
+  const unfinished = await app.queue.getJobs(['waiting', 'active', 'delayed', 'prioritized'])
+  return !unfinished.some((job) => job?.name === PERSIST_PRODUCT_WRITE)
+}
+
+/** An in-process worker (ROLE=worker) on the same database, Redis prefix and queue. */
+export async function startWorkerApp(
+  config: Config,
+  app: FastifyInstance,
+  env: Partial<Config> = {},
+): Promise<FastifyInstance> {
+  const worker = await buildApp(
+    { ...config, ROLE: 'worker', ...env },
+    { database: app.database, redis: app.redis },
+  )
+  await worker.ready()
+  return worker
+}
