@@ -1,7 +1,10 @@
 // Runs docker/Dockerfile's own build and start commands on a clean copy of the repository, with
-// this machine's Node standing in for the image's (no container engine runs where CI does).
+// the `node` first in PATH standing in for the image's (no container engine runs where CI does).
 //
-//   npx tsx test/docker/check-dockerfile-commands.ts      (.ci/run runs it after the tests)
+//   npx tsx test/docker/check-dockerfile-commands.ts
+//
+// .ci/run runs it after the tests on Node 24, the image's, with npm_config_nodedir pointing at
+// that Node's headers so a native addon compiles against the Node it will run on.
 //
 // Each stage gets a directory standing for its filesystem. FROM an earlier stage copies that
 // stage's directory; FROM an image starts empty. WORKDIR, COPY (from the build context or

@@ -16,16 +16,17 @@ export interface Stage {
   instructions: Instruction[]
 }
 
+/** The stages of a Dockerfile, in order; the last one is the image that runs. */
 export function parseDockerfile(text: string): Stage[] {
   const globalArgs: Record<string, string> = {}
   const stages: Stage[] = []
   for (const { keyword, args } of instructions(text)) {
     if (keyword === 'FROM') {
       const [image = '', as, name] = args.split(/\s+/)
-      const from = image.replace(/\$\{(\w+)\}|\$(\w+)/g, (_, braced, bare) => {
-        const value = globalArgs[braced ?? bare]
-        if (value === undefined)
-          throw new Error(`FROM uses ${braced ?? bare}, which has no default`)
+      const from = image.replace(/\$\{(\w+)\}|\$(\w+)/g, (_, braced?: string, bare?: string) => {
+        const arg = braced ?? bare ?? ''
+        const value = globalArgs[arg]
+        if (value === undefined) throw new Error(`FROM uses ${arg}, which has no default`)
         return value
       })
       const isNamed = as?.toUpperCase() === 'AS' && name !== undefined
