@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance, LogController } from 'fastify'
 import type { Config } from './config.js'
@@ -33,7 +34,15 @@ function packageVersion(): string {
 export async function buildApp(
   config: Config,
   deps: AppDependencies,
-  options: { logStream?: { write(line: string): void } } = {},
+  options: {
+    logStream?: { write(line: string): void }
+    /**
+     * On close, keep the listening socket open this long while every request is answered 503
+     * (Fastify sets that as close begins): connections the kernel has already accepted on our
+     * behalf are then answered instead of reset when the socket closes. @default 0
+     */
+    drainMs?: number
+  } = {},
 ): Promise<FastifyInstance> {
   const app = Fastify({
     logger: { level: config.LOG_LEVEL, stream: options.logStream },
@@ -47,6 +56,8 @@ export async function buildApp(
   app.setValidatorCompiler(strictValidatorCompiler)
   // The API speaks JSON only: any other body is a 415, not a string that fails validation.
   app.removeContentTypeParser('text/plain')
+  const { drainMs = 0 } = options
+  if (drainMs > 0) app.addHook('preClose', () => sleep(drainMs))
 
   const version = packageVersion()
   await app.register(problemDetails)

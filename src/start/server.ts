@@ -4,12 +4,15 @@ import { openDependencies } from './dependencies.js'
 import { progressBar } from './progress-bar.js'
 import { onShutdownSignal } from './shutdown.js'
 
+/** How long a closing server still answers (503) what reached it before its socket closes. */
+const SHUTDOWN_DRAIN_MS = 250
+
 async function main() {
   const config = loadConfig()
   const { dependencies, seed } = await openDependencies(config, {
     onSeedProgress: progressBar('Seeding products'),
   })
-  const app = await buildApp(config, dependencies)
+  const app = await buildApp(config, dependencies, { drainMs: SHUTDOWN_DRAIN_MS })
   if (seed.seeded) {
     app.log.info(seed, `seeded ${seed.products} products and ${seed.reviews} reviews`)
   }
