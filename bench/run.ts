@@ -5,27 +5,26 @@
  * Every process it starts is stopped, and every key it wrote deleted, also on Ctrl-C.
  */
 import { once } from 'node:events'
-import { mkdir, writeFile } from 'node:fs/promises'
 import { loadavg } from 'node:os'
-import { dirname, join, relative, resolve } from 'node:path'
+import { dirname, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ChildProcesses } from './child-processes.js'
 import { type BenchOptions, parseBenchOptions, USAGE } from './cli-options.js'
 import { type BenchContext, closeBenchContext, openBenchContext } from './context.js'
 import { machineInfo, sourceInfo } from './machine-info.js'
 import { Progress } from './progress.js'
-import { renderHtmlReport } from './report/html-report.js'
-import { renderChecksTable, renderMarkdownReport } from './report/markdown-report.js'
-import { scenarioCharts } from './report/scenario-charts.js'
+import { renderChecksTable } from './report/markdown-report.js'
+import { writeReport } from './report/write-report.js'
 import type { BenchResults, ScenarioResult } from './results.js'
 import { SCENARIOS } from './scenarios/index.js'
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 
 async function main(): Promise<number> {
+  const argv = process.argv.slice(2)
   let options: BenchOptions
   try {
-    options = parseBenchOptions(process.argv.slice(2))
+    options = parseBenchOptions(argv)
   } catch (error) {
     console.error(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`)
     return 2
@@ -84,7 +83,7 @@ async function main(): Promise<number> {
       finishedAt: finishedAt.toISOString(),
       durationS: Math.round((finishedAt.getTime() - startedAt.getTime()) / 100) / 10,
       mode: options.quick ? 'quick' : 'full',
-      command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+      command: ['npm run bench', ...(argv.length > 0 ? ['--', ...argv] : [])].join(' '),
       source: await sourceInfo(repoRoot),
       machine: { ...machine, loadAverageAtEnd: loadavg().map((v) => Math.round(v * 100) / 100) },
       scenarios,
@@ -119,24 +118,7 @@ async function build(children: ChildProcesses, progress: Progress): Promise<void
 }
 
 async function writeResults(options: BenchOptions, results: BenchResults): Promise<string[]> {
-  const dir = resolve(repoRoot, options.outDir)
-  await mkdir(dir, { recursive: true })
-  const stamp = results.startedAt.replace(/[:.]/g, '-')
-  const json = join(dir, `${stamp}.json`)
-  const html = join(dir, `${stamp}.html`)
-  const markdown = join(dir, `${stamp}.md`)
-  await writeFile(json, `${JSON.stringify(results, null, 2)}\n`)
-  await writeFile(html, renderHtmlReport(results))
-  await writeFile(markdown, renderMarkdownReport(results))
-  // Each chart on its own too, for docs/BENCHMARKS.md.
-  const charts = join(dir, `${stamp}-charts`)
-  await mkdir(charts, { recursive: true })
-  for (const scenario of results.scenarios) {
-    for (const chart of scenarioCharts(scenario)) {
-      await writeFile(join(charts, `${scenario.name}-${chart.name}.svg`), `${chart.svg}\n`)
-    }
-  }
-  return [json, html, markdown]
+  return writeReport(resolve(repoRoot, options.outDir), results)
 }
 
 main().then(

@@ -54,6 +54,9 @@ export function scenarioCharts(scenario: ScenarioResult): NamedChart[] {
 
 function timelineChart(scenario: ScenarioResult): string | undefined {
   const lastRound = (target: TargetResult): RunMeasurement | undefined => target.rounds.at(-1)
+  // The last bin is cut short by the end of the run: it would draw a false drop.
+  const wholeBins = (run: RunMeasurement | undefined) =>
+    run ? run.timeline.filter((bin) => bin.startMs + TIMELINE_BIN_MS <= run.elapsedMs) : []
   const seconds = (bin: { startMs: number }) => (bin.startMs + TIMELINE_BIN_MS / 2) / 1000
   if (scenario.name === 'expiry') {
     const shown = scenario.targets.filter((target) =>
@@ -61,9 +64,7 @@ function timelineChart(scenario: ScenarioResult): string | undefined {
     )
     const series: Series[] = shown.map((target) => ({
       name: target.label,
-      points: (lastRound(target)?.timeline ?? []).map(
-        (bin) => [seconds(bin), bin.maxLatencyMs] as const,
-      ),
+      points: wholeBins(lastRound(target)).map((bin) => [seconds(bin), bin.maxLatencyMs] as const),
     }))
     return renderTimelineChart({
       title: 'Slowest response in each 250 ms (last round): the naive cliff at every expiry',
@@ -74,7 +75,7 @@ function timelineChart(scenario: ScenarioResult): string | undefined {
   if (scenario.name === 'redis-outage') {
     const series: Series[] = scenario.targets.map((target) => ({
       name: target.label,
-      points: (lastRound(target)?.timeline ?? []).map(
+      points: wholeBins(lastRound(target)).map(
         (bin) => [seconds(bin), (bin.responses * 1000) / TIMELINE_BIN_MS] as const,
       ),
     }))

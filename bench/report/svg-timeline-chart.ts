@@ -14,10 +14,10 @@ export interface TimelineChart {
   markers?: ReadonlyArray<{ atS: number; label: string }>
 }
 
-const WIDTH = 760
+const WIDTH = 900
 const HEIGHT = 280
 const LEFT = 60
-const RIGHT = 170
+const RIGHT = 290
 const TOP = 30
 const BOTTOM = 40
 const COLOURS = ['#2f6fb3', '#d1495b', '#edae49', '#00798c', '#66a182', '#8d6a9f']
