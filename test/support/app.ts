@@ -19,19 +19,14 @@ export interface TestApp {
 export const sqlite = testDialects.find((dialect) => dialect.name === 'sqlite') as TestDialect
 
 /**
- * Builds the real app on its own database (SQLite unless told otherwise) and its own Redis key
- * prefix, so tests in parallel never see each other's data. `close` removes both.
+ * The config of a test's app: its own Redis key prefix and queues (so tests in parallel never
+ * see each other's data), no worker unless a test asks for one (ROLE=all), and `env` on top.
  */
-export async function startTestApp(
-  env: Record<string, string> = {},
-  dialect: TestDialect = sqlite,
-): Promise<TestApp> {
-  const database = await dialect.create()
-  const config = loadConfig({
-    DATABASE_URL: database.url,
+export function testConfig(databaseUrl: string, env: Record<string, string> = {}): Config {
+  return loadConfig({
+    DATABASE_URL: databaseUrl,
     REDIS_URL,
     REDIS_KEY_PREFIX: uniquePrefix(),
-    // Queues of their own too, and no worker unless a test asks for one (ROLE=all).
     QUEUE_PREFIX: `t-${randomUUID()}`,
     ROLE: 'api',
     // The suite runs many apps and servers on two cores: a reply can wait past the production
@@ -42,6 +37,18 @@ export async function startTestApp(
     LOG_LEVEL: 'silent',
     ...env,
   })
+}
+
+/**
+ * Builds the real app on its own database (SQLite unless told otherwise) and its own Redis key
+ * prefix, so tests in parallel never see each other's data. `close` removes both.
+ */
+export async function startTestApp(
+  env: Record<string, string> = {},
+  dialect: TestDialect = sqlite,
+): Promise<TestApp> {
+  const database = await dialect.create()
+  const config = testConfig(database.url, env)
   const { dependencies } = await openDependencies(config)
   const app = await buildApp(config, dependencies)
   await app.ready()

@@ -1,12 +1,11 @@
-import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../src/app.js'
 import { createRedisClient } from '../../src/cache/index.js'
-import { type Config, loadConfig } from '../../src/config.js'
+import type { Config } from '../../src/config.js'
 import { openDependencies } from '../../src/start/dependencies.js'
-import { ADMIN_TOKEN, sqlite } from './app.js'
+import { sqlite, testConfig } from './app.js'
 import type { TestDialect } from './databases.js'
-import { deleteByPrefix, REDIS_URL, uniquePrefix } from './redis.js'
+import { deleteByPrefix } from './redis.js'
 
 export interface TestCluster {
   apps: FastifyInstance[]
@@ -27,21 +26,7 @@ export async function startCluster(
   dialect: TestDialect = sqlite,
 ): Promise<TestCluster> {
   const database = await dialect.create()
-  const config = loadConfig({
-    DATABASE_URL: database.url,
-    REDIS_URL,
-    REDIS_KEY_PREFIX: uniquePrefix(),
-    // Queues of their own too, and no worker unless a test asks for one (ROLE=all).
-    QUEUE_PREFIX: `t-${randomUUID()}`,
-    ROLE: 'api',
-    // The suite runs many apps and servers on two cores: a reply can wait past the production
-    // default (100 ms) in a busy event loop. Tests of the timeout itself set their own.
-    REDIS_COMMAND_TIMEOUT_MS: '1000',
-    ADMIN_TOKEN,
-    SEED_PRODUCTS: '20',
-    LOG_LEVEL: 'silent',
-    ...env,
-  })
+  const config = testConfig(database.url, env)
   const { dependencies } = await openDependencies(config)
   const clients = Array.from({ length: size }, () =>
     createRedisClient(config.REDIS_URL, { commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS }),
