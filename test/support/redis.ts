@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { once } from 'node:events'
-import { connect, createServer } from 'node:net'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import type { Redis } from 'ioredis'
+import { redisAnswers } from '../../bench/net.js'
 
 /** The shared Redis the tests use; never stopped by them. */
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
@@ -94,7 +95,7 @@ async function launch(port: number): Promise<ChildProcess> {
   child.stderr?.on('data', keepTail)
 
   const deadline = Date.now() + STARTUP_TIMEOUT_MS
-  while (!(await ping(port))) {
+  while (!(await redisAnswers(port))) {
     if (hasExited(child) || Date.now() > deadline) {
       await signal(child, 'SIGKILL')
       throw new Error(`redis-server on port ${port} did not start:\n${output}`)
@@ -122,25 +123,6 @@ async function signal(child: ChildProcess, name: 'SIGTERM' | 'SIGKILL'): Promise
 
 function hasExited(child: ChildProcess): boolean {
   return child.exitCode !== null || child.signalCode !== null
-}
-
-/** Answers whether a Redis on `port` replies +PONG, over a raw socket (no client library). */
-function ping(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1')
-    let reply = ''
-    const finish = (answered: boolean): void => {
-      socket.destroy()
-      resolve(answered)
-    }
-    socket.setTimeout(500, () => finish(false))
-    socket.on('connect', () => socket.write('PING\r\n'))
-    socket.on('data', (chunk) => {
-      reply += chunk.toString()
-      if (reply.includes('\r\n')) finish(reply.startsWith('+PONG'))
-    })
-    socket.on('error', () => finish(false))
-  })
 }
 
 async function freePort(): Promise<number> {
