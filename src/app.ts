@@ -44,16 +44,23 @@ export async function buildApp(
     drainMs?: number
   } = {},
 ): Promise<FastifyInstance> {
+  const logRequests = ['debug', 'trace'].includes(config.LOG_LEVEL)
   const app = Fastify({
     logger: { level: config.LOG_LEVEL, stream: options.logStream },
     // A log line per request costs more than a cache hit; turn them on with LOG_LEVEL=debug.
-    logController: new LogController({
-      disableRequestLogging: !['debug', 'trace'].includes(config.LOG_LEVEL),
-    }),
+    logController: new LogController({ disableRequestLogging: !logRequests }),
     bodyLimit: BODY_LIMIT_BYTES,
   }).withTypeProvider<TypeBoxTypeProvider>()
   // Every part validated as sent: an unknown body field is a 400, not silently dropped.
   app.setValidatorCompiler(strictValidatorCompiler)
+  if (!logRequests) {
+    // So does a child logger per request, made only to bind its id to those lines: without them,
+    // requests share the app's logger (a route's own logLevel still gets one), and the error
+    // handler names the request itself.
+    app.setChildLoggerFactory((logger, bindings, options) =>
+      options.level === undefined ? logger : logger.child(bindings, options),
+    )
+  }
   // The API speaks JSON only: any other body is a 415, not a string that fails validation.
   app.removeContentTypeParser('text/plain')
   const { drainMs = 0 } = options

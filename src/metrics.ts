@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+import { BoundCounter } from './bound-counter.js'
 import { BoundHistogram, type BoundObserver } from './bound-histogram.js'
 import type {
   CacheObserver,
@@ -30,7 +31,8 @@ export function createMetrics() {
 
   return {
     registry,
-    cacheHits: new Counter<'cache' | 'tier'>({
+    // Counted on every hit, L1 included: a BoundCounter, whose count is a plain addition.
+    cacheHits: new BoundCounter<'cache' | 'tier'>({
       name: 'cache_hits_total',
       help: 'Reads answered fresh from the cache, by cache and tier (l1: process memory, l2: Redis)',
       labelNames: ['cache', 'tier'],
@@ -96,21 +98,23 @@ export function createMetrics() {
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     }),
-    httpRequestDuration: new Histogram<'method' | 'route' | 'status_code'>({
+    // Observed on every request: a BoundHistogram, bound once per label set (plugins/metrics.ts).
+    httpRequestDuration: new BoundHistogram<'method' | 'route' | 'status_code'>({
       name: 'http_request_duration_seconds',
       help: 'HTTP request duration by method, route template and status code',
       labelNames: ['method', 'route', 'status_code'],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     }),
-    dbQueryDuration: new Histogram<'operation'>({
+    dbQueryDuration: new BoundHistogram<'operation'>({
       name: 'db_query_duration_seconds',
       help: 'Calls of the product repository, by operation, failed ones included (find_product includes DB_EXTRA_LATENCY_MS)',
       labelNames: ['operation'],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     }),
-    redisCommandDuration: new Histogram<'command'>({
+    // Observed on every Redis round trip, an L2 hit's included.
+    redisCommandDuration: new BoundHistogram<'command'>({
       name: 'redis_command_duration_seconds',
       help: "The cache's round trips to Redis, by command, failed ones (timeouts) included",
       labelNames: ['command'],
@@ -175,16 +179,16 @@ export function cacheMetricsObserver(
   metrics: Metrics,
   onError: NonNullable<CacheObserver['error']>,
 ): Required<CacheObserver> {
-  // A hit is the hottest path of the service: look its labelled children up once, not per read.
+  // A hit is the hottest path of the service: bind its label sets once, not per read.
   const hits = perCache((cache) => ({
-    l1: metrics.cacheHits.labels({ cache, tier: 'l1' }),
-    l2: metrics.cacheHits.labels({ cache, tier: 'l2' }),
+    l1: metrics.cacheHits.bind({ cache, tier: 'l1' }),
+    l2: metrics.cacheHits.bind({ cache, tier: 'l2' }),
   }))
   // Bound on first use, so a tier a strategy never touches (naive has no L1) exports no series.
   const tierTimers = perCache(
     (): Record<CacheTier, Partial<Record<TierOperation, BoundObserver>>> => ({ l1: {}, l2: {} }),
   )
-  const commandTimers: Partial<Record<RedisCommand, { observe(seconds: number): void }>> = {}
+  const commandTimers: Partial<Record<RedisCommand, BoundObserver>> = {}
   return {
     hit: (cache, tier) => hits(cache)[tier].inc(),
     stale: (cache) => metrics.cacheStaleServed.inc({ cache }),
@@ -198,7 +202,7 @@ export function cacheMetricsObserver(
       onError(cache, operation, error)
     },
     redisCommand: (_cache, command, ms) => {
-      commandTimers[command] ??= metrics.redisCommandDuration.labels({ command })
+      commandTimers[command] ??= metrics.redisCommandDuration.bind({ command })
       commandTimers[command].observe(ms / 1000)
     },
     tierOperation: (cache, tier, op, ms) => {
@@ -213,9 +217,9 @@ export function cacheMetricsObserver(
 export function repositoryMetricsObserver(
   metrics: Metrics,
 ): (operation: RepositoryOperation, ms: number) => void {
-  const timers: Partial<Record<RepositoryOperation, { observe(seconds: number): void }>> = {}
+  const timers: Partial<Record<RepositoryOperation, BoundObserver>> = {}
   return (operation, ms) => {
-    timers[operation] ??= metrics.dbQueryDuration.labels({ operation })
+    timers[operation] ??= metrics.dbQueryDuration.bind({ operation })
     timers[operation].observe(ms / 1000)
   }
 }

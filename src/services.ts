@@ -3,8 +3,8 @@ import type { Redis } from 'ioredis'
 import { type CacheOptions, createCache, InvalidationBus, MemoryTier } from './cache/index.js'
 import {
   categoryTag,
-  isProduct,
-  isProductPage,
+  isCachedProduct,
+  isCachedProductPage,
   LIST_PAGES_TAG,
   type Product,
   type ProductPage,
@@ -78,13 +78,13 @@ export async function openServices(
     ...shared,
     name: 'product',
     initialVersion: config.CACHE_KEY_VERSION,
-    validate: isProduct,
+    validate: isCachedProduct,
     tags: (product) => [categoryTag(product.category)],
   })
   const pages = createCache<ProductPage>(config.CACHE_STRATEGY, {
     ...shared,
     name: 'product_list',
-    validate: isProductPage,
+    validate: isCachedProductPage,
     tags: () => [LIST_PAGES_TAG],
   })
   for (const cache of [products, pages]) {

@@ -130,6 +130,16 @@ export class Cache<T> implements ReadThroughCache<T> {
     return entryKey(this.#namespace, this.#version.current, id)
   }
 
+  getFromMemory(id: string, loader: Loader<T>): CacheLookup<T> | undefined {
+    if (!this.#l1) return undefined
+    const key = this.keyFor(id)
+    const now = Date.now()
+    const local = this.#readL1(key, now)
+    if (local && isFresh(local, now))
+      return this.#answerFresh(key, { entry: local, tier: 'l1' }, loader, now)
+    return undefined
+  }
+
   async getOrSet(id: string, loader: Loader<T>): Promise<CacheLookup<T>> {
     const key = this.keyFor(id)
     const now = Date.now()
@@ -219,7 +229,7 @@ export class Cache<T> implements ReadThroughCache<T> {
     const entry = raw === undefined ? undefined : this.#decode(raw, now)
     this.#timeTier('l2', 'get', started)
     if (entry === undefined || raw === undefined) return undefined
-    this.#keepLocally(key, entry, invalidations, now, Buffer.byteLength(raw))
+    this.#keepLocally(key, entry, invalidations, now, raw)
     return entry
   }
 
@@ -291,13 +301,7 @@ export class Cache<T> implements ReadThroughCache<T> {
         // By the lease holder we waited for, or by a refresh elsewhere: nothing left to load.
         if (leased) await this.#guard.attempt('release', () => this.#l2.release(key, token))
         if (waited) this.#options.observer.coalesced(this.name)
-        this.#keepLocally(
-          key,
-          found,
-          invalidations,
-          now,
-          raw === undefined ? undefined : Buffer.byteLength(raw),
-        )
+        this.#keepLocally(key, found, invalidations, now, raw)
         return found
       }
       if (leased) return this.#loadAndFill(key, loader, { generation, token }, invalidations)
@@ -347,7 +351,7 @@ export class Cache<T> implements ReadThroughCache<T> {
         observer.fenced(this.name)
         return entry // answer the caller, but store nothing: an invalidation overtook this load
       }
-      this.#keepLocally(key, entry, invalidations, now, Buffer.byteLength(raw))
+      this.#keepLocally(key, entry, invalidations, now, raw)
     } else {
       this.#keepLocally(key, entry, invalidations, now)
     }
@@ -365,17 +369,21 @@ export class Cache<T> implements ReadThroughCache<T> {
       })
   }
 
-  /** Into L1, unless an invalidation came while it was being read or loaded. */
+  /**
+   * Into L1, unless an invalidation came while it was being read or loaded. `raw`, the entry's
+   * JSON when there is one at hand, gives its size.
+   */
   #keepLocally(
     key: string,
     entry: Entry<T>,
     invalidationsBefore: number,
     now: number,
-    sizeBytes?: number,
+    raw?: string,
   ): void {
     if (!this.#l1 || this.#invalidations !== invalidationsBefore) return
     if (entry.absent && this.#options.negativeTtlMs === 0) return
     const started = performance.now()
+    const sizeBytes = raw === undefined ? undefined : Buffer.byteLength(raw)
     this.#l1.set(key, entry, lifetimeMs(entry, now, this.#options.graceMs), sizeBytes)
     this.#timeTier('l1', 'set', started)
   }

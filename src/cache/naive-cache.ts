@@ -67,6 +67,10 @@ export class NaiveCache<T> implements ReadThroughCache<T> {
     return entryKey(this.#namespace, this.#version.current, id)
   }
 
+  getFromMemory(): undefined {
+    return undefined // no L1
+  }
+
   async getOrSet(id: string, loader: Loader<T>): Promise<CacheLookup<T>> {
     const { observer, validate, freshMs, ttlJitter } = this.#options
     const key = this.keyFor(id)

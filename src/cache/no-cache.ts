@@ -13,6 +13,10 @@ export class NoCache<T> implements ReadThroughCache<T> {
     return `${this.name}:${id}`
   }
 
+  getFromMemory(): undefined {
+    return undefined // no L1
+  }
+
   async getOrSet(_id: string, loader: Loader<T>): Promise<CacheLookup<T>> {
     return { value: await loader(), status: 'miss', freshUntil: Date.now() }
   }

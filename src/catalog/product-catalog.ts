@@ -27,6 +27,11 @@ export interface CacheOutcome {
   freshUntil: number
 }
 
+export interface ProductRead {
+  product: Product
+  cache: CacheOutcome
+}
+
 export interface ProductCaches {
   products: ReadThroughCache<Product>
   /** List pages, tagged with LIST_PAGES_TAG. */
@@ -61,9 +66,26 @@ export class ProductCatalog {
     this.#writeBehind = writeBehind
   }
 
-  async read(id: number): Promise<{ product: Product; cache: CacheOutcome }> {
-    // A pending (write-behind) state comes first: reads see a write from its 202 on.
-    const lookup = await readThrough(this.#products, String(id), () => this.#writeBehind.load(id))
+  async read(id: number): Promise<ProductRead> {
+    const lookup = await readThrough(this.#products, String(id), this.#loaderOf(id))
+    return this.#answerRead(id, lookup)
+  }
+
+  /**
+   * The same read when this process's memory holds the product fresh, answered without a
+   * promise (the hottest path of the service); undefined: call read().
+   */
+  readFromMemory(id: number): ProductRead | undefined {
+    const lookup = this.#products.getFromMemory(String(id), this.#loaderOf(id))
+    return lookup && this.#answerRead(id, lookup)
+  }
+
+  /** A pending (write-behind) state comes first: reads see a write from its 202 on. */
+  #loaderOf(id: number): Loader<Product> {
+    return () => this.#writeBehind.load(id)
+  }
+
+  #answerRead(id: number, lookup: CacheLookup<Product>): ProductRead {
     // "No such product" is cached too (negative caching), so a flood of 404s stays off the database.
     if (lookup.value === undefined) throw notFound(id)
     // Only ids that exist: made-up ids must not crowd real products out of the warm-up.
@@ -152,7 +174,7 @@ export class ProductCatalog {
    */
   async regenerate(id: number): Promise<Product | undefined> {
     await this.#products.delete(String(id))
-    const lookup = await this.#products.getOrSet(String(id), () => this.#writeBehind.load(id))
+    const lookup = await this.#products.getOrSet(String(id), this.#loaderOf(id))
     return lookup.value
   }
 
@@ -179,7 +201,7 @@ export class ProductCatalog {
     const lane = async () => {
       for (const id of ids) {
         try {
-          const lookup = await this.#products.getOrSet(String(id), () => this.#writeBehind.load(id))
+          const lookup = await this.#products.getOrSet(String(id), this.#loaderOf(id))
           if (lookup.value !== undefined) warmed++
         } catch (error) {
           failures.push(error)

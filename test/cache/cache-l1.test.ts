@@ -10,6 +10,7 @@ import {
   startBus,
   startCache,
   waitUntil,
+  waitUntilTime,
 } from './helpers.js'
 
 // The in-process L1 in front of Redis, kept correct across instances by the invalidation bus.
@@ -60,6 +61,48 @@ describe('L1 (in-process tier)', () => {
     })
     expect(loader).toHaveBeenCalledTimes(1)
     expect(observer.hit).toHaveBeenCalledExactlyOnceWith('product', 'l1')
+  })
+
+  it('answers a fresh L1 hit synchronously with getFromMemory, and nothing else', async () => {
+    const { admin, instance } = await setup()
+    const { cache, observer } = await instance()
+    const loader = vi.fn(async () => pen())
+    expect(cache.getFromMemory('42', loader)).toBeUndefined() // not cached yet
+
+    await cache.getOrSet('42', loader)
+    const hit = cache.getFromMemory('42', loader)
+    expect(hit).not.toBeInstanceOf(Promise)
+    expect(hit).toMatchObject({ value: pen(), status: 'hit', tier: 'l1' })
+    expect(hit?.value).toBe((await cache.getOrSet('42', loader)).value)
+    expect(observer.hit).toHaveBeenCalledTimes(2) // counted like any hit
+
+    await cache.delete('42')
+    expect(cache.getFromMemory('42', loader)).toBeUndefined()
+    // Only in Redis (another instance's fill): getOrSet's business, not getFromMemory's.
+    await cache.getOrSet('42', loader)
+    const raw = await admin.get(cache.keyFor('42'))
+    const other = await instance()
+    if (raw) await admin.set(other.cache.keyFor('42'), raw)
+    expect(other.cache.getFromMemory('42', loader)).toBeUndefined()
+    expect(loader).toHaveBeenCalledTimes(2)
+  })
+
+  it('getFromMemory leaves a stale L1 entry to getOrSet, which serves it and refreshes', async () => {
+    const admin = adminClient()
+    const cache = await startCache<Product>({
+      name: 'product',
+      redis: await connectClient(),
+      keyPrefix: isolatedPrefix(admin),
+      l1: new MemoryTier(),
+      ttlSeconds: 0.05,
+      earlyRefreshBeta: 0, // so the entry is surely fresh, then surely stale
+    })
+    const loader = vi.fn(async () => pen())
+    const { freshUntil } = await cache.getOrSet('42', loader)
+    expect(cache.getFromMemory('42', loader)).toMatchObject({ status: 'hit', tier: 'l1' })
+    await waitUntilTime(freshUntil, 'the entry is stale')
+    expect(cache.getFromMemory('42', loader)).toBeUndefined()
+    await expect(cache.getOrSet('42', loader)).resolves.toMatchObject({ status: 'stale' })
   })
 
   it('keeps what another instance filled, once read from Redis', async () => {

@@ -143,6 +143,27 @@ describe('HTTP caching headers', () => {
     expect(hit.headers['x-cache-tier']).toBe('l1')
   })
 
+  it('answers an L1 hit with the bytes of a miss (serialized once per entry), new ones after a write', async () => {
+    const miss = await read(11)
+    const hit = await read(11)
+    expect(hit.headers['x-cache-tier']).toBe('l1')
+    expect(hit.headers['content-type']).toBe(miss.headers['content-type'])
+    expect(hit.body).toBe(miss.body.replace('"source":"db"', '"source":"cache"'))
+    expect((await read(11)).body).toBe(hit.body)
+
+    const patched = await t.app.inject({
+      method: 'PATCH',
+      url: '/products/11',
+      headers: auth,
+      payload: { stock: 7 },
+    })
+    expect(patched.statusCode).toBe(200)
+    expect((await read(11)).json()).toMatchObject({ source: 'db', data: { stock: 7, version: 2 } })
+    const after = await read(11)
+    expect(after.headers['x-cache-tier']).toBe('l1')
+    expect(after.json()).toMatchObject({ source: 'cache', data: { stock: 7, version: 2 } })
+  })
+
   it('sends Cache-Control matching the cache policy', async () => {
     const response = await read(9)
     // 300 s fresh, less what has passed since the fill (a millisecond may round it down)

@@ -46,11 +46,12 @@ export function testConfig(databaseUrl: string, env: Record<string, string> = {}
 export async function startTestApp(
   env: Record<string, string> = {},
   dialect: TestDialect = sqlite,
+  appOptions: Parameters<typeof buildApp>[2] = {},
 ): Promise<TestApp> {
   const database = await dialect.create()
   const config = testConfig(database.url, env)
   const { dependencies } = await openDependencies(config)
-  const app = await buildApp(config, dependencies)
+  const app = await buildApp(config, dependencies, appOptions)
   await app.ready()
   return {
     app,

@@ -50,7 +50,8 @@ export default fp(
   async (app) => {
     app.setErrorHandler((error: FastifyError, request, reply) => {
       const problem = toAppError(error)
-      if (problem.status >= 500) request.log.error({ err: error }, 'request failed')
+      // Names the request itself: request.log carries no bindings unless requests are logged (app.ts).
+      if (problem.status >= 500) app.log.error({ err: error, reqId: request.id }, 'request failed')
       return sendProblem(reply, request, problem)
     })
     app.setNotFoundHandler((request, reply) =>
