@@ -23,7 +23,8 @@ export const ConfigSchema = Type.Object({
   L1_MAX_ITEMS: Type.Integer({ minimum: 0, maximum: 10_000_000, default: 10_000 }),
   L1_MAX_BYTES: Type.Integer({ minimum: 1024, default: 64 * 1024 * 1024 }),
   L1_TTL_SECONDS: Type.Integer({ minimum: 1, maximum: 86_400, default: 30 }),
-  LEASE_WAIT_MS: Type.Integer({ minimum: 1, maximum: 60_000, default: 3000 }),
+  /** Below LOADER_TIMEOUT_MS: a read that waited in vain for another's load must have time to load. */
+  LEASE_WAIT_MS: Type.Integer({ minimum: 1, maximum: 60_000, default: 1000 }),
   LOADER_TIMEOUT_MS: Type.Integer({ minimum: 1, maximum: 120_000, default: 3000 }),
   CACHE_KEY_VERSION: Type.Integer({ minimum: 1, default: 1 }),
   REDIS_KEY_PREFIX: Type.String({ default: '' }),
@@ -71,7 +72,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     raw[name] = numeric?.test(value) ? Number(value) : value
   }
   const withDefaults = Value.Default(ConfigSchema, raw)
-  if (Value.Check(ConfigSchema, withDefaults)) return withDefaults
+  if (Value.Check(ConfigSchema, withDefaults)) {
+    if (withDefaults.LEASE_WAIT_MS >= withDefaults.LOADER_TIMEOUT_MS) {
+      throw new ConfigError(
+        `Invalid configuration: LEASE_WAIT_MS=${withDefaults.LEASE_WAIT_MS} must be below ` +
+          `LOADER_TIMEOUT_MS=${withDefaults.LOADER_TIMEOUT_MS}, so that a read whose wait for ` +
+          "another instance's load was in vain still has time to load itself",
+      )
+    }
+    return withDefaults
+  }
 
   const problems = Value.Errors(ConfigSchema, withDefaults).map((error) => {
     const name = error.instancePath.replace(/^\//, '')

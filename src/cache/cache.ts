@@ -12,7 +12,7 @@ import type { MemoryTier } from './memory/memory-tier.js'
 import { type ResolvedCacheOptions, resolveCacheOptions } from './options.js'
 import { type LeaseMode, RedisCoordinator } from './redis/redis-coordinator.js'
 import { whenReady } from './redis/when-ready.js'
-import { RedisGuard } from './redis-guard.js'
+import { LateTimeoutError, RedisGuard } from './redis-guard.js'
 import { SharedState } from './shared-state.js'
 import type { SharedVersion } from './shared-version.js'
 import { SingleFlight } from './single-flight.js'
@@ -31,7 +31,11 @@ const READY_WAIT_MS = 1000
 /** Polling for another instance's load: quick at first, then gentler. */
 const FIRST_POLL_MS = 5
 const MAX_POLL_MS = 50
-/** Lease calls that time out while Redis is connected are retried this often before loading alone. */
+/**
+ * Lease calls that fail while Redis is connected are retried this often before loading alone. A
+ * timeout that fired late (this process was busy, see LateTimeoutError) is not a failure: the
+ * caller asks again until its wait is over.
+ */
 const MAX_LEASE_RETRIES = 3
 
 type Found<T> = { entry: Entry<T>; tier: CacheTier }
@@ -79,6 +83,8 @@ export class Cache<T> implements ReadThroughCache<T> {
       report: (operation, error) => observer.error(name, operation, error),
       onStateChange: (state) => observer.circuit(name, state),
       time: (command, ms) => observer.redisCommand(name, command, ms),
+      commandTimeoutMs: options.redis.options.commandTimeout,
+      countLateTimeouts: resolved.countLateTimeouts,
     })
     this.#l2 = new RedisCoordinator(options.redis)
     this.#shared = new SharedState(options.redis, this.#namespace, this.#guard, {
@@ -284,9 +290,17 @@ export class Cache<T> implements ReadThroughCache<T> {
         this.#l2.acquire(key, token, this.#options.leaseMs, mode),
       )
       if (!acquired.ok) {
-        // Redis is unreachable: no lease, no fence in L2; load and keep the value in L1 only.
-        // A timeout while connected may be this process lagging under a burst: ask again.
-        if (!this.#redisAnswering() || ++failures > MAX_LEASE_RETRIES || Date.now() >= deadline) {
+        const late = acquired.error instanceof LateTimeoutError
+        if (
+          !this.#redisAnswering() ||
+          (!late && ++failures > MAX_LEASE_RETRIES) ||
+          Date.now() >= deadline
+        ) {
+          // No lease, no fence in L2: load and keep the value in L1 only. Should a call whose
+          // reply was lost have taken the lease, the others would wait for nothing: free it.
+          if (this.#redisAnswering()) {
+            void this.#guard.attempt('release', () => this.#l2.release(key, token))
+          }
           return this.#loadAndFill(key, loader, undefined, invalidations)
         }
         await sleep(pollMs)

@@ -20,6 +20,7 @@ export interface ResolvedCacheOptions<T> {
   failSafeBackoffMs: number
   earlyRefreshBeta: number
   circuitBreaker: CircuitBreakerOptions | false
+  countLateTimeouts: boolean
   observer: Required<CacheObserver>
 }
 
@@ -46,8 +47,14 @@ export function resolveCacheOptions<T>(raw: CacheOptions<T>): ResolvedCacheOptio
       `Cache option initialVersion must be an integer >= 1, got ${initialVersion}`,
     )
   }
-  const leaseWaitMs = ms('leaseWaitMs', raw.leaseWaitMs ?? 3000)
+  const leaseWaitMs = ms('leaseWaitMs', raw.leaseWaitMs ?? 1000)
   const loaderTimeoutMs = ms('loaderTimeoutMs', raw.loaderTimeoutMs ?? 3000)
+  if (leaseWaitMs >= loaderTimeoutMs) {
+    // Otherwise a caller whose wait was in vain fails at the moment it should load itself.
+    throw new RangeError(
+      `Cache option leaseWaitMs (${leaseWaitMs}) must be below loaderTimeoutMs (${loaderTimeoutMs})`,
+    )
+  }
   return {
     name: raw.name,
     keyPrefix: raw.keyPrefix ?? '',
@@ -60,11 +67,12 @@ export function resolveCacheOptions<T>(raw: CacheOptions<T>): ResolvedCacheOptio
     validate: raw.validate ?? acceptAnything,
     tags: raw.tags,
     leaseWaitMs,
-    leaseMs: Math.max(leaseWaitMs, loaderTimeoutMs) + 1000,
+    leaseMs: loaderTimeoutMs + 1000,
     loaderTimeoutMs,
     failSafeBackoffMs: ms('failSafeBackoffMs', raw.failSafeBackoffMs ?? 5000),
     earlyRefreshBeta: nonNegative('earlyRefreshBeta', raw.earlyRefreshBeta ?? 1),
     circuitBreaker: raw.circuitBreaker ?? {},
+    countLateTimeouts: raw.countLateTimeouts ?? false,
     observer: { ...silentObserver, ...raw.observer },
   }
 }

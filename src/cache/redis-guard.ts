@@ -3,7 +3,7 @@ import {
   type CircuitBreakerPolicy,
   CircuitState,
   circuitBreaker,
-  handleAll,
+  handleWhen,
   SamplingBreaker,
 } from 'cockatiel'
 import type { CacheOperation, RedisCommand } from './types.js'
@@ -22,6 +22,22 @@ export interface CircuitBreakerOptions {
 }
 
 export type Attempt<T> = { ok: true; value: T } | { ok: false; error: unknown }
+
+/**
+ * A command timeout that fired late: this process's event loop was busy past the timeout, so
+ * Redis's reply may well be sitting unread in the socket (timers run before the loop reads
+ * sockets). It says nothing about Redis: the circuit breaker does not count it, and a caller may
+ * simply ask again.
+ */
+export class LateTimeoutError extends Error {
+  constructor(lateByMs: number, options: { cause: unknown }) {
+    super(`Redis command timed out ${Math.round(lateByMs)} ms late: this process was busy`, options)
+    this.name = 'LateTimeoutError'
+  }
+}
+
+/** A timeout is late when it fires this much of the timeout after it was due. */
+const LATE_SHARE = 0.25
 
 /** The commands that go through the guard (the bus publishes on its own and never throws). */
 export type GuardedCommand = Exclude<RedisCommand, 'publish'>
@@ -46,15 +62,17 @@ const REPORTED_AS: Record<GuardedCommand, CacheOperation> = {
  *
  * With a circuit breaker, once `threshold` of the calls over the sampling window have failed,
  * Redis is not called at all for `halfOpenAfterMs`, then one call probes it: a dead or hung
- * Redis costs a read nothing instead of a command timeout each. It samples a rate rather than
- * counting failures in a row because a burst of requests can delay a few replies past the
- * command timeout (the event loop was busy, not Redis), and that must not cut Redis off.
+ * Redis costs a read nothing instead of a command timeout each. A burst of requests can keep
+ * the event loop busy past the command timeout while Redis's reply waits unread: such a
+ * timeout fires late, is a LateTimeoutError, and is not counted; and the breaker samples a rate
+ * rather than counting failures in a row, so a few slow replies do not cut Redis off either.
  * Calls refused by the open circuit are not reported again, nor timed.
  */
 export class RedisGuard {
   readonly #breaker: CircuitBreakerPolicy | undefined
   readonly #report: (operation: CacheOperation, error: unknown) => void
   readonly #time: ((command: GuardedCommand, ms: number) => void) | undefined
+  readonly #lateAfterMs: number
 
   constructor(options: {
     breaker: CircuitBreakerOptions | false
@@ -62,11 +80,23 @@ export class RedisGuard {
     onStateChange?: (state: CircuitStateName) => void
     /** Told how long each call Redis ran took, failed ones included (a timeout is a slow call). */
     time?: (command: GuardedCommand, ms: number) => void
+    /** The client's command timeout: a timeout that fires well after it was due is a LateTimeoutError. */
+    commandTimeoutMs?: number
+    /**
+     * Hold a late timeout against Redis like any other (counted by the breaker) rather than
+     * excusing it: only to show what it costs (the protection off). @default false
+     */
+    countLateTimeouts?: boolean
   }) {
     this.#report = options.report
     this.#time = options.time
+    this.#lateAfterMs =
+      options.commandTimeoutMs === undefined || options.countLateTimeouts
+        ? Number.POSITIVE_INFINITY
+        : options.commandTimeoutMs * (1 + LATE_SHARE)
     if (options.breaker === false) return
-    this.#breaker = circuitBreaker(handleAll, {
+    const againstRedis = handleWhen((error) => !(error instanceof LateTimeoutError))
+    this.#breaker = circuitBreaker(againstRedis, {
       halfOpenAfter: options.breaker.halfOpenAfterMs ?? 1000,
       breaker: new SamplingBreaker({
         threshold: options.breaker.threshold ?? 0.5,
@@ -104,21 +134,26 @@ export class RedisGuard {
 
   #run<T>(command: GuardedCommand, call: () => Promise<T>): Promise<T> {
     // Timed inside the breaker, so a call it refuses (no round trip) is not counted as a fast one.
-    const run = this.#time ? () => this.#timed(command, call) : call
+    const run = () => this.#timed(command, call)
     return this.#breaker ? this.#breaker.execute(run) : run()
   }
 
   #timed<T>(command: GuardedCommand, call: () => Promise<T>): Promise<T> {
     const started = performance.now()
-    const time = () => this.#time?.(command, performance.now() - started)
     // One promise, not an async function's two: this wraps every Redis call, an L2 hit's too.
     return call().then(
       (value) => {
-        time()
+        this.#time?.(command, performance.now() - started)
         return value
       },
       (error: unknown) => {
-        time()
+        const elapsedMs = performance.now() - started
+        this.#time?.(command, elapsedMs)
+        if (elapsedMs > this.#lateAfterMs && isCommandTimeout(error)) {
+          throw new LateTimeoutError(elapsedMs - this.#lateAfterMs / (1 + LATE_SHARE), {
+            cause: error,
+          })
+        }
         throw error
       },
     )
@@ -127,6 +162,11 @@ export class RedisGuard {
   #reportUnlessRefused(operation: CacheOperation, error: unknown): void {
     if (!(error instanceof BrokenCircuitError)) this.#report(operation, error)
   }
+}
+
+/** ioredis rejects a command that outlived `commandTimeout` with exactly this message. */
+function isCommandTimeout(error: unknown): boolean {
+  return error instanceof Error && error.message === 'Command timed out'
 }
 
 function stateName(state: CircuitState): CircuitStateName {

@@ -127,9 +127,15 @@ export interface CacheOptions<T> {
   l1?: MemoryTier
   /** Carries invalidations to the other instances' L1. Needed with `l1` when several run. */
   bus?: InvalidationBus
-  /** How long a caller waits for another's load of the same key before loading itself. @default 3000 */
+  /**
+   * How long a caller waits for another instance's load of the same key before loading itself;
+   * below `loaderTimeoutMs`, so that it has time left to. @default 1000
+   */
   leaseWaitMs?: number
-  /** A load taking longer fails the read (or serves stale); the load itself goes on. @default 3000 */
+  /**
+   * How long a read waits for a load (its own, or the one it waits for), after which it fails
+   * or serves stale; the load itself goes on. @default 3000
+   */
   loaderTimeoutMs?: number
   /** After a failed refresh, serve the stale value this long before trying again. @default 5000 */
   failSafeBackoffMs?: number
@@ -137,5 +143,11 @@ export interface CacheOptions<T> {
   earlyRefreshBeta?: number
   /** Stop calling a failing Redis for a while. @default { threshold: 0.5, samplingMs: 5000, minimumRps: 5, halfOpenAfterMs: 1000 } */
   circuitBreaker?: CircuitBreakerOptions | false
+  /**
+   * Hold a command timeout that fired late (this process's event loop was busy: the reply may
+   * be sitting unread) against Redis, as a failure for the breaker and for a lease waiter. Only to
+   * show what excusing them buys. @default false
+   */
+  countLateTimeouts?: boolean
   observer?: CacheObserver
 }

@@ -89,7 +89,7 @@ describe('fail-safe', () => {
   })
 
   it('serves the stale value at once while a refresh outlasts the loader timeout, then the new one', async () => {
-    const { cache, observer } = await setup({ loaderTimeoutMs: 100 })
+    const { cache, observer } = await setup({ loaderTimeoutMs: 100, leaseWaitMs: 50 })
     await staleEntry(cache)
     const database = deferred()
     const slow = vi.fn(async () => {
@@ -123,7 +123,7 @@ describe('fail-safe', () => {
   })
 
   it('with nothing stale, a slow loader fails the read with LoaderTimeoutError…', async () => {
-    const { cache } = await setup({ loaderTimeoutMs: 100 })
+    const { cache } = await setup({ loaderTimeoutMs: 100, leaseWaitMs: 50 })
     const database = deferred()
     const slow = vi.fn(async () => {
       await database.promise
@@ -139,7 +139,7 @@ describe('fail-safe', () => {
   })
 
   it('…and the load still fills the cache when it finally completes', async () => {
-    const { admin, cache } = await setup({ loaderTimeoutMs: 100, ttlSeconds: 30 })
+    const { admin, cache } = await setup({ loaderTimeoutMs: 100, leaseWaitMs: 50, ttlSeconds: 30 })
     const database = deferred()
     const slow = vi.fn(async () => {
       await database.promise

@@ -20,11 +20,12 @@ describe('resolveCacheOptions', () => {
       initialVersion: 1,
       versionRefreshMs: 500,
       tags: undefined,
-      leaseWaitMs: 3000,
+      leaseWaitMs: 1000,
       loaderTimeoutMs: 3000,
       failSafeBackoffMs: 5000,
       earlyRefreshBeta: 1,
       circuitBreaker: {},
+      countLateTimeouts: false,
     })
     expect(resolved.validate('anything')).toBe(true)
     expect(() => resolved.observer.error('product', 'get', new Error('x'))).not.toThrow()
@@ -54,8 +55,15 @@ describe('resolveCacheOptions', () => {
 
   it('holds a lease longer than anyone waits for it or for a load', () => {
     expect(resolveCacheOptions({ name: 'p', redis }).leaseMs).toBe(4000)
-    expect(resolveCacheOptions({ name: 'p', redis, leaseWaitMs: 9000 }).leaseMs).toBe(10_000)
     expect(resolveCacheOptions({ name: 'p', redis, loaderTimeoutMs: 7000 }).leaseMs).toBe(8000)
+  })
+
+  it('leaves a caller whose wait for a lease was in vain time to load itself', () => {
+    const bad = { name: 'p', redis, leaseWaitMs: 3000, loaderTimeoutMs: 3000 }
+    expect(() => resolveCacheOptions(bad)).toThrow(
+      /leaseWaitMs \(3000\) must be below loaderTimeoutMs/,
+    )
+    expect(resolveCacheOptions({ ...bad, leaseWaitMs: 2999 }).leaseWaitMs).toBe(2999)
   })
 
   it('keeps the observer hooks it is given', () => {

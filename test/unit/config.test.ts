@@ -15,7 +15,7 @@ describe('loadConfig', () => {
       L1_MAX_ITEMS: 10_000,
       L1_MAX_BYTES: 64 * 1024 * 1024,
       L1_TTL_SECONDS: 30,
-      LEASE_WAIT_MS: 3000,
+      LEASE_WAIT_MS: 1000,
       LOADER_TIMEOUT_MS: 3000,
       CACHE_KEY_VERSION: 1,
       REDIS_KEY_PREFIX: '',
@@ -86,5 +86,15 @@ describe('loadConfig', () => {
 
   it('names every bad variable at once', () => {
     expect(() => loadConfig({ PORT: 'x', LOG_LEVEL: 'y' })).toThrow(/PORT=.*LOG_LEVEL=/)
+  })
+
+  it('refuses a lease wait that leaves no time to load after it', () => {
+    expect(() => loadConfig({ LEASE_WAIT_MS: '3000' })).toThrow(ConfigError)
+    expect(() => loadConfig({ LEASE_WAIT_MS: '3000' })).toThrow(
+      /LEASE_WAIT_MS=3000 must be below LOADER_TIMEOUT_MS=3000/,
+    )
+    expect(loadConfig({ LEASE_WAIT_MS: '3000', LOADER_TIMEOUT_MS: '5000' }).LEASE_WAIT_MS).toBe(
+      3000,
+    )
   })
 })
