@@ -14,8 +14,8 @@ import { serviceEnv } from './service-env.js'
 
 export type Strategy = 'none' | 'naive' | 'full'
 
-/** What runs behind a target: the service, or one of the two reference servers in bench/. */
-export type TargetKind = 'service' | 'ref-fastify' | 'ref-ioredis'
+/** What runs behind a target: the service, or one of the reference servers in bench/references. */
+export type TargetKind = 'service' | 'ref-fastify' | 'ref-contract' | 'ref-ioredis'
 
 export interface TargetSpec {
   /** Short and stable, used in keys, file names and the report: `full`, `full-l2`, `ref-fastify`. */
@@ -49,6 +49,7 @@ const START_TIMEOUT_MS = 30_000
 const SERVER_ENTRY = 'dist/start/server.js'
 const REFERENCE_ENTRY: Record<Exclude<TargetKind, 'service'>, string> = {
   'ref-fastify': 'bench/references/bare-fastify.ts',
+  'ref-contract': 'bench/references/fastify-contract.ts',
   'ref-ioredis': 'bench/references/fastify-ioredis.ts',
 }
 

@@ -7,6 +7,11 @@ export const REF_FASTIFY: TargetSpec = {
   label: 'bare Fastify route (reference)',
   kind: 'ref-fastify',
 }
+export const REF_CONTRACT: TargetSpec = {
+  id: 'ref-contract',
+  label: "bare Fastify + the service's headers and logger (reference)",
+  kind: 'ref-contract',
+}
 export const REF_IOREDIS: TargetSpec = {
   id: 'ref-ioredis',
   label: 'Fastify + ioredis GET (reference)',

@@ -67,14 +67,19 @@ const productRoutes: FastifyPluginAsyncTypebox<{ graceSeconds: number }> = async
       const id = Number(request.params.id)
       // A fresh hit in this process's memory is answered without a promise: the hottest path.
       const inMemory = catalog.readFromMemory(id)
-      if (inMemory === undefined) {
-        return catalog.read(id).then((read) => {
-          sendRead(reply, read, request.headers)
-        })
-      }
+      if (inMemory === undefined) return readThroughAndSend(reply, id, request.headers)
       sendRead(reply, inMemory, request.headers)
     },
   )
+
+  async function readThroughAndSend(
+    reply: FastifyReply,
+    id: number,
+    headers: { 'if-none-match'?: string },
+  ): Promise<void> {
+    sendRead(reply, await catalog.read(id), headers)
+    await reply // settles once the reply is sent: the handler must not look done before that
+  }
 
   function sendRead(
     reply: FastifyReply,
