@@ -77,8 +77,9 @@ export const hotKey: Scenario = {
         title: 'Hot key: one product, read as fast as the machine allows',
         description:
           `${settings.connections} connections read GET /products/${PRODUCT_ID}, already cached. ` +
-          'Measures the cost of a cache hit on each tier against the two ceilings: a bare ' +
-          'Fastify route (no cache at all) and a minimal Fastify + ioredis GET.',
+          'Measures the cost of a cache hit on each tier against the two ceilings, a bare ' +
+          'Fastify route (no cache at all) and a minimal Fastify + ioredis GET, and against ' +
+          "the bare route plus the service's cache headers and logger (the HTTP contract's price).",
         settings: { ...settings, product: PRODUCT_ID },
         targets,
         checks: [
