@@ -1,3 +1,4 @@
+import cronParser from 'cron-parser'
 import { type Static, Type } from 'typebox'
 import { Value } from 'typebox/value'
 
@@ -73,16 +74,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const withDefaults = Value.Default(ConfigSchema, raw)
   if (Value.Check(ConfigSchema, withDefaults)) {
-    if (withDefaults.LEASE_WAIT_MS >= withDefaults.LOADER_TIMEOUT_MS) {
-      throw new ConfigError(
-        `Invalid configuration: LEASE_WAIT_MS=${withDefaults.LEASE_WAIT_MS} must be below ` +
-          `LOADER_TIMEOUT_MS=${withDefaults.LOADER_TIMEOUT_MS}, so that a read whose wait for ` +
-          "another instance's load was in vain still has time to load itself",
-      )
-    }
-    return withDefaults
+    const problems = relationProblems(withDefaults)
+    if (problems.length === 0) return withDefaults
+    throw invalid(problems)
   }
-
   const problems = Value.Errors(ConfigSchema, withDefaults).map((error) => {
     const name = error.instancePath.replace(/^\//, '')
     const allowed =
@@ -91,5 +86,31 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         : ''
     return `${name}=${JSON.stringify(env[name])}: ${error.message}${allowed}`
   })
-  throw new ConfigError(`Invalid configuration: ${[...new Set(problems)].join('; ')}`)
+  throw invalid(problems)
+}
+
+function invalid(problems: readonly string[]): ConfigError {
+  return new ConfigError(`Invalid configuration: ${[...new Set(problems)].join('; ')}`)
+}
+
+/** What a schema cannot say: values that must agree with each other, or parse as something. */
+function relationProblems(config: Config): string[] {
+  const problems: string[] = []
+  if (config.LEASE_WAIT_MS >= config.LOADER_TIMEOUT_MS) {
+    problems.push(
+      `LEASE_WAIT_MS=${config.LEASE_WAIT_MS} must be below LOADER_TIMEOUT_MS=` +
+        `${config.LOADER_TIMEOUT_MS}, so that a read whose wait for another instance's load ` +
+        'was in vain still has time to load itself',
+    )
+  }
+  try {
+    // The parser BullMQ schedules the warm-up with: a bad pattern fails here, not in the worker.
+    cronParser.parseExpression(config.WARMUP_CRON)
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error)
+    problems.push(
+      `WARMUP_CRON=${JSON.stringify(config.WARMUP_CRON)}: not a cron pattern (${reason})`,
+    )
+  }
+  return problems
 }

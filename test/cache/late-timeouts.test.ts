@@ -26,16 +26,19 @@ const inCheckPhase = () => new Promise<void>((resolve) => setImmediate(resolve))
 
 /**
  * A process busy right after every second command `redis` sends (as after a burst of requests):
- * for 80 ms once the loop has read its sockets, so that command's timer fires before its reply
- * is read.
+ * that command goes out in the check phase and the loop then stays busy for 100 ms, so the next
+ * turn runs its timer before reading its reply, however loaded the machine is.
  */
 function busyAfterEverySecondCommand(redis: Redis): void {
   const send = redis.sendCommand.bind(redis)
   let sent = 0
   redis.sendCommand = (...args: Parameters<Redis['sendCommand']>) => {
-    const result = send(...args)
-    if (++sent % 2 === 0) setImmediate(() => busyFor(80))
-    return result
+    if (++sent % 2 === 1) return send(...args)
+    setImmediate(() => {
+      void send(...args)
+      busyFor(2 * COMMAND_TIMEOUT_MS)
+    })
+    return args[0].promise
   }
 }
 
@@ -85,8 +88,8 @@ describe('late command timeouts (this process was busy, not Redis)', () => {
         redis,
         keyPrefix,
         observer,
-        leaseWaitMs: 3000,
-        loaderTimeoutMs: 5000,
+        leaseWaitMs: 4000,
+        loaderTimeoutMs: 6000,
         countLateTimeouts,
       }),
     })
@@ -94,7 +97,7 @@ describe('late command timeouts (this process was busy, not Redis)', () => {
     const waiterRedis = await connectClient(REDIS_URL, COMMAND_TIMEOUT_MS)
     const waiter = await instance(waiterRedis)
     const loader = vi.fn(async () => {
-      await new Promise((resolve) => setTimeout(resolve, 1000))
+      await new Promise((resolve) => setTimeout(resolve, 2000))
       return 'pen'
     })
     const held = holder.cache.getOrSet('42', loader)

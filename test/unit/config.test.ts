@@ -88,6 +88,20 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PORT: 'x', LOG_LEVEL: 'y' })).toThrow(/PORT=.*LOG_LEVEL=/)
   })
 
+  it('refuses a WARMUP_CRON that BullMQ could not schedule, and names it with the reason', () => {
+    expect(() => loadConfig({ WARMUP_CRON: '61 * * * * *' })).toThrow(
+      /WARMUP_CRON="61 \* \* \* \* \*": not a cron pattern \(.*61.*\)/,
+    )
+    expect(() => loadConfig({ WARMUP_CRON: 'every ten minutes' })).toThrow(ConfigError)
+    expect(loadConfig({ WARMUP_CRON: '0 */5 * * * *' }).WARMUP_CRON).toBe('0 */5 * * * *')
+  })
+
+  it('names every relation problem at once', () => {
+    expect(() => loadConfig({ LEASE_WAIT_MS: '5000', WARMUP_CRON: 'not a cron' })).toThrow(
+      /LEASE_WAIT_MS=5000 .*; WARMUP_CRON=/,
+    )
+  })
+
   it('refuses a lease wait that leaves no time to load after it', () => {
     expect(() => loadConfig({ LEASE_WAIT_MS: '3000' })).toThrow(ConfigError)
     expect(() => loadConfig({ LEASE_WAIT_MS: '3000' })).toThrow(
