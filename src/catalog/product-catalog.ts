@@ -19,6 +19,11 @@ import type { ReadCounter } from './read-counter.js'
 
 /** Products the warm-up loads at once: enough to overlap queries, few enough to spare the pool. */
 const WARMUP_CONCURRENCY = 8
+/**
+ * Each warm-up halves the read counts after taking its top: a read weighs half as much per
+ * warm-up interval gone by, so the top is "most read lately", not "most read ever".
+ */
+const READS_HALF_LIFE_FACTOR = 0.5
 
 /** How a read was answered, for X-Cache, X-Cache-Tier and Cache-Control. */
 export interface CacheOutcome {
@@ -195,6 +200,7 @@ export class ProductCatalog {
    */
   async warmUp(topN: number): Promise<number> {
     const ids = (await this.#reads.top(topN)).values()
+    await this.#reads.age(READS_HALF_LIFE_FACTOR)
     let warmed = 0
     const failures: unknown[] = []
     // Each lane takes the next id from the one shared iterator until none is left.

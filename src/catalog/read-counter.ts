@@ -62,6 +62,17 @@ export class ReadCounter {
     return members.map(Number).filter((id) => Number.isSafeInteger(id) && id > 0)
   }
 
+  /**
+   * Multiplies every count by `factor` at once (one ZUNIONSTORE of the set onto itself), so
+   * that reads from long ago fade: called once per warm-up, the ranking follows what is read
+   * now rather than what was read last week.
+   */
+  async age(factor: number): Promise<void> {
+    if (!(factor > 0 && factor <= 1))
+      throw new RangeError(`age factor must be in (0, 1], got ${factor}`)
+    await this.#redis.zunionstore(this.#key, 1, this.#key, 'WEIGHTS', factor)
+  }
+
   /** Stops the timer and flushes what is left. */
   async close(): Promise<void> {
     clearInterval(this.#timer)

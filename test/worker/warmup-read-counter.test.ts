@@ -124,6 +124,20 @@ describe('ReadCounter against a Redis of its own', () => {
     }
     expect(await counter.top(10)).toEqual([4, 2])
   })
+
+  it('ages every count at once, so what is read lately outranks what was read long ago', async () => {
+    open()
+    for (let i = 0; i < 8; i++) counter.record(1) // popular last week
+    await counter.flush()
+    await counter.age(0.5)
+    await counter.age(0.5)
+    expect(await redis.zscore(KEY, '1')).toBe('2')
+
+    for (let i = 0; i < 3; i++) counter.record(2) // popular now
+    await counter.flush()
+    expect(await counter.top(2)).toEqual([2, 1])
+    await expect(counter.age(0)).rejects.toThrow(RangeError)
+  })
 })
 
 describe('reads through the API', () => {

@@ -82,6 +82,8 @@ describe('the cache-warmup job', () => {
     const job = await finished(t.app.queue, id)
     expect(job.returnvalue).toEqual({ warmed: TOP_N })
     expect(await productLoads()).toBe(loadsBefore + TOP_N)
+    // And it aged the counts: 4 reads of product 5 now weigh 2 against whatever comes next.
+    expect(await t.dependencies.redis.zscore(key, '5')).toBe('2')
 
     // In Redis too, where every instance reads it.
     const entry = (id: number) => `${t.config.REDIS_KEY_PREFIX}product:v2:${id}`
