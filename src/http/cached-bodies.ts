@@ -2,6 +2,8 @@ import type { FastifyReply } from 'fastify'
 
 export const JSON_UTF8 = 'application/json; charset=utf-8'
 
+type Body = ReturnType<FastifyReply['serialize']>
+
 /**
  * The JSON body of a value served from the cache, serialized once per cached value rather than
  * once per request. A cache tier hands back the same frozen object on every hit (the L1 does), so
@@ -9,8 +11,6 @@ export const JSON_UTF8 = 'application/json; charset=utf-8'
  * kept, as only they cannot change under their body; a value decoded afresh (an L2 hit with no
  * L1) is a new, unfrozen object each time and simply gets a body of its own.
  */
-type Body = ReturnType<FastifyReply['serialize']>
-
 export class CachedBodies {
   readonly #bodies = new WeakMap<object, Body>()
 
