@@ -102,7 +102,8 @@ export class ProductCatalog {
     const lookup = await readThrough(this.#pages, `${afterId ?? 0}:${limit}`, async () => {
       const page = await this.#repository.list({ afterId, limit })
       const next = page.nextAfterId === undefined ? null : String(page.nextAfterId)
-      return { items: page.items, next_cursor: next }
+      // Deferred writes show on list pages too, as they do on product reads.
+      return { items: await this.#writeBehind.overlay(page.items), next_cursor: next }
     })
     if (lookup.value === undefined) throw new Error('A list page loader answered nothing')
     return { page: lookup.value, cache: outcomeOf(lookup) }

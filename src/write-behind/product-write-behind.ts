@@ -95,6 +95,21 @@ export class ProductWriteBehind {
   }
 
   /**
+   * Rows as reads must see them: each replaced by its pending state when it has one (one HGET
+   * per row, all in flight at once), so a list page shows a deferred write from its 202 on, as
+   * a product read does. With Redis unreachable, the rows as they are.
+   */
+  async overlay(rows: readonly Product[]): Promise<Product[]> {
+    try {
+      const pending = await Promise.all(rows.map((row) => this.#pending.stateOf(row.id)))
+      return rows.map((row, index) => pending[index] ?? row)
+    } catch (error) {
+      this.#onError(error, 'read the pending writes of a list page')
+      return [...rows]
+    }
+  }
+
+  /**
    * Stages a write on the latest state (pending, else the database row) and enqueues its
    * persistence. `expectedVersion` (If-Match) is checked against that latest state.
    */
@@ -140,6 +155,7 @@ export class ProductWriteBehind {
       const row = await this.#repository.findById(id)
       if ((row?.version ?? 0) < version) {
         await this.#products.delete(String(id))
+        await this.#dropListPages('a refused write')
         return { status: 'rejected', reason: rejection.reason }
       }
     }
@@ -252,6 +268,7 @@ export class ProductWriteBehind {
     } catch (error) {
       this.#onError(error, 'invalidate a product after staging a write')
     }
+    await this.#dropListPages('staging a write')
   }
 
   async #apply(id: number, { version, state }: PendingWrite): Promise<PersistOutcome> {
@@ -286,7 +303,17 @@ export class ProductWriteBehind {
     // Must happen: if it throws, the job's retry lands in `persist`'s rejection branch and
     // drops the cached copy again.
     await this.#products.delete(String(id))
+    await this.#dropListPages('a refused write')
     return { status: 'rejected', reason }
+  }
+
+  /** List pages show pending states too (overlay); they are only pages: dropped best effort. */
+  async #dropListPages(after: string): Promise<void> {
+    try {
+      await this.#pages.invalidateTags([LIST_PAGES_TAG])
+    } catch (error) {
+      this.#onError(error, `invalidate the list pages after ${after}`)
+    }
   }
 }
 

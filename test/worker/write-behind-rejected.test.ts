@@ -13,6 +13,12 @@ import {
   startWorkerApp,
 } from './write-behind-support.js'
 
+/** Product `id` as the first list page shows it (the page is cached like any read). */
+async function listed(app: FastifyInstance, id: number) {
+  const page = await app.inject({ method: 'GET', url: '/products?limit=5' })
+  return page.json().items.find((product: { id: number }) => product.id === id)
+}
+
 /** Waits for a job to finish; answers it as it ended. */
 async function finished(app: FastifyInstance, jobId: string): Promise<Job> {
   let job: Job | undefined
@@ -32,17 +38,19 @@ describe('write-behind: a write the database refuses', () => {
     await t?.close()
   })
 
-  it("ends failed with its reason, and reads return the database's row again", async () => {
+  it("ends failed with its reason, and reads (list pages too) return the database's row again", async () => {
     t = await startTestApp(PATIENT_REDIS) // no worker yet: the refused value is cached meanwhile
     const { app, config } = t
     const before = (await readProduct(app, 1)).product
     const other = (await readProduct(app, 2)).product
+    expect(await listed(app, 1)).toEqual(before) // and the page is cached
 
     const response = await patchLater(app, 1, { sku: other.sku, stock: 5 })
     expect(response.statusCode).toBe(202)
     const refused = response.json()
     expect((await readProduct(app, 1)).product).toEqual(refused)
     expect((await readProduct(app, 1)).xCache).toBe('HIT') // the cache holds the staged state
+    expect(await listed(app, 1)).toEqual(refused) // a list page shows the pending state too
 
     worker = await startWorkerApp(config, app)
     const job = await finished(app, persistJobId(1, refused.version))
@@ -53,6 +61,7 @@ describe('write-behind: a write the database refuses', () => {
     const jobView = await app.inject({ method: 'GET', url: `/jobs/${job.id}` })
     expect(jobView.json()).toMatchObject({ state: 'failed', failed_reason: job.failedReason })
     expect((await readProduct(app, 1)).product).toEqual(before)
+    expect(await listed(app, 1)).toEqual(before)
     expect(await rowOf(app, 1)).toMatchObject({ sku: before.sku, version: before.version })
     const pending = pendingWrites(app, config)
     expect(await app.redis.hexists(pending.keyOf(1), 'state')).toBe(0)
