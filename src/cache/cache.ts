@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { BusMessage } from './bus/bus-message.js'
 import type { InvalidationBus } from './bus/invalidation-bus.js'
 import { decodeEntry, type Entry, encodeEntry } from './entry.js'
-import { lifetimeMs, lookup, newEntry, pickStale, redisTtlMs } from './entry-lifetime.js'
+import { lifetimeMs, lookup, newEntry, redisTtlMs } from './entry-lifetime.js'
 import { FailSafeBackoff } from './fail-safe-backoff.js'
 import { isFresh, isWithinGrace, shouldRefreshEarly } from './freshness.js'
 import { entryKey, keyNamespace } from './keys.js'
@@ -141,29 +141,19 @@ export class Cache<T> implements ReadThroughCache<T> {
     const key = this.keyFor(id)
     const now = Date.now()
     const local = this.#readL1(key, now)
-    if (local && isFresh(local, now))
-      return this.#answerFresh(key, { entry: local, tier: 'l1' }, loader, now)
-    return undefined
+    return local && this.#answer(key, { entry: local, tier: 'l1' }, loader, now)
   }
 
   async getOrSet(id: string, loader: Loader<T>): Promise<CacheLookup<T>> {
     const key = this.keyFor(id)
     const now = Date.now()
+    // Fresh or stale, what L1 holds is answered at once. A stale one is not worth a Redis
+    // round trip first: the refresh it starts finds a fresher copy there if another instance
+    // has made one, and keeps it.
     const local = this.#readL1(key, now)
-    if (local && isFresh(local, now))
-      return this.#answerFresh(key, { entry: local, tier: 'l1' }, loader, now)
-
-    // Not in L1, or stale there: Redis may hold a fresher copy another instance refreshed.
+    if (local) return this.#answer(key, { entry: local, tier: 'l1' }, loader, now)
     const shared = await this.#readL2(key, now)
-    if (shared && isFresh(shared, now))
-      return this.#answerFresh(key, { entry: shared, tier: 'l2' }, loader, now)
-
-    const stale = pickStale(shared, local)
-    if (stale) {
-      this.#refreshInBackground(key, loader, stale.entry.storedAt)
-      this.#options.observer.stale(this.name, stale.tier)
-      return lookup(stale.entry, 'stale', stale.tier)
-    }
+    if (shared) return this.#answer(key, { entry: shared, tier: 'l2' }, loader, now)
     this.#options.observer.miss(this.name)
     const loaded = await this.#load(key, loader)
     return lookup(loaded, 'miss')
@@ -208,8 +198,17 @@ export class Cache<T> implements ReadThroughCache<T> {
     this.#options.observer.tierOperation(this.name, tier, operation, performance.now() - started)
   }
 
-  #answerFresh(key: string, found: Found<T>, loader: Loader<T>, now: number): CacheLookup<T> {
+  /**
+   * A usable entry from a tier: a hit while fresh (refreshed early when XFetch says so), else
+   * stale, served while one refresh runs in the background.
+   */
+  #answer(key: string, found: Found<T>, loader: Loader<T>, now: number): CacheLookup<T> {
     const { earlyRefreshBeta, observer } = this.#options
+    if (!isFresh(found.entry, now)) {
+      this.#refreshInBackground(key, loader, found.entry.storedAt)
+      observer.stale(this.name, found.tier)
+      return lookup(found.entry, 'stale', found.tier)
+    }
     if (shouldRefreshEarly(found.entry, now, earlyRefreshBeta, Math.random)) {
       this.#refreshInBackground(key, loader, found.entry.storedAt)
     }

@@ -48,12 +48,3 @@ export function lookup<T>(entry: Entry<T>, status: CacheLookup<T>['status'], tie
   if (tier) answer.tier = tier
   return answer
 }
-
-/** The stale entry to serve: the fresher of what L2 and L1 hold. */
-export function pickStale<T>(shared: Entry<T> | undefined, local: Entry<T> | undefined) {
-  if (shared && (!local || shared.storedAt >= local.storedAt)) {
-    return { entry: shared, tier: 'l2' as const }
-  }
-  if (local) return { entry: local, tier: 'l1' as const }
-  return undefined
-}

@@ -84,9 +84,9 @@ export interface ReadThroughCache<T> {
   keyFor(id: string): string
   getOrSet(id: string, loader: Loader<T>): Promise<CacheLookup<T>>
   /**
-   * A fresh hit in this process's memory (L1), answered without a promise, or undefined: then
-   * call getOrSet. Counted, and refreshed early when due, exactly as getOrSet would; the loader
-   * is for that refresh. Strategies without an L1 always answer undefined.
+   * What this process's memory (L1) holds, answered without a promise: a hit, or a stale value
+   * while a refresh runs; undefined: call getOrSet. Counted and refreshed exactly as getOrSet
+   * would; the loader is for that refresh. Strategies without an L1 always answer undefined.
    */
   getFromMemory(id: string, loader: Loader<T>): CacheLookup<T> | undefined
   /** Invalidates one id everywhere; rejects if Redis did not take it, so the caller can retry. */

@@ -1,10 +1,12 @@
 import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import type { InvalidationBus } from '../../src/cache/bus/invalidation-bus.js'
+import type { Cache } from '../../src/cache/cache.js'
 import { MemoryTier } from '../../src/cache/memory/memory-tier.js'
 import { startRedisServer } from '../support/redis.js'
 import {
   adminClient,
   connectClient,
+  deferred,
   isolatedPrefix,
   spyObserver,
   startBus,
@@ -87,22 +89,65 @@ describe('L1 (in-process tier)', () => {
     expect(loader).toHaveBeenCalledTimes(2)
   })
 
-  it('getFromMemory leaves a stale L1 entry to getOrSet, which serves it and refreshes', async () => {
-    const admin = adminClient()
-    const cache = await startCache<Product>({
-      name: 'product',
-      redis: await connectClient(),
-      keyPrefix: isolatedPrefix(admin),
-      l1: new MemoryTier(),
-      ttlSeconds: 0.05,
-      earlyRefreshBeta: 0, // so the entry is surely fresh, then surely stale
+  /** Caches on one key prefix with an L1 each, fresh for 200 ms, stale for a minute after. */
+  async function shortLived(count: number) {
+    const keyPrefix = isolatedPrefix(adminClient())
+    const caches: Cache<Product>[] = []
+    for (let i = 0; i < count; i++) {
+      caches.push(
+        await startCache<Product>({
+          name: 'product',
+          redis: await connectClient(),
+          keyPrefix,
+          l1: new MemoryTier(),
+          ttlSeconds: 0.2,
+          graceSeconds: 60,
+          earlyRefreshBeta: 0, // fresh, then surely stale
+        }),
+      )
+    }
+    return caches
+  }
+
+  it('answers a stale L1 entry at once (getFromMemory too) while one refresh runs', async () => {
+    const [cache] = (await shortLived(1)) as [Cache<Product>]
+    const database = deferred()
+    const loader = vi.fn(async () => {
+      if (loader.mock.calls.length === 1) return pen()
+      await database.promise
+      return pen('new pen')
     })
-    const loader = vi.fn(async () => pen())
     const { freshUntil } = await cache.getOrSet('42', loader)
-    expect(cache.getFromMemory('42', loader)).toMatchObject({ status: 'hit', tier: 'l1' })
     await waitUntilTime(freshUntil, 'the entry is stale')
-    expect(cache.getFromMemory('42', loader)).toBeUndefined()
-    await expect(cache.getOrSet('42', loader)).resolves.toMatchObject({ status: 'stale' })
+
+    const stale = { value: pen(), status: 'stale', tier: 'l1' }
+    expect(cache.getFromMemory('42', loader)).toMatchObject(stale)
+    await expect(cache.getOrSet('42', loader)).resolves.toMatchObject(stale)
+    await waitUntil(() => loader.mock.calls.length === 2, 'the refresh reaches the database')
+    for (let i = 0; i < 5; i++) expect(cache.getFromMemory('42', loader)).toMatchObject(stale)
+    expect(loader).toHaveBeenCalledTimes(2) // the fill, then one refresh for all stale reads
+
+    database.resolve()
+    await waitUntil(() => cache.getFromMemory('42', loader)?.status === 'hit', 'refreshed')
+    expect(cache.getFromMemory('42', loader)?.value).toEqual(pen('new pen'))
+  })
+
+  it("takes another instance's fresher copy from Redis when its own L1 entry goes stale, without a load", async () => {
+    const [a, b] = (await shortLived(2)) as [Cache<Product>, Cache<Product>]
+    let version = 0
+    const loader = vi.fn(async () => pen(`pen ${++version}`))
+    const { freshUntil } = await a.getOrSet('42', loader)
+    await expect(b.getOrSet('42', loader)).resolves.toMatchObject({ tier: 'l2' }) // now in b's L1
+    await waitUntilTime(freshUntil, 'both copies are stale')
+
+    await a.getOrSet('42', loader) // stale: a refreshes, for the cluster
+    await waitUntil(() => a.getFromMemory('42', loader)?.status === 'hit', 'a refreshed')
+    expect(loader).toHaveBeenCalledTimes(2)
+
+    // b still holds the old copy: answered stale once, while its refresh finds a's in Redis.
+    expect(b.getFromMemory('42', loader)).toMatchObject({ value: pen('pen 1'), status: 'stale' })
+    await waitUntil(() => b.getFromMemory('42', loader)?.value?.name === 'pen 2', 'b caught up')
+    expect(loader).toHaveBeenCalledTimes(2)
   })
 
   it('keeps what another instance filled, once read from Redis', async () => {
