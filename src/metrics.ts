@@ -1,13 +1,14 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 import { BoundCounter } from './bound-counter.js'
 import { BoundHistogram, type BoundObserver } from './bound-histogram.js'
-import type {
-  CacheObserver,
-  CacheTier,
-  CircuitStateName,
-  MemoryTier,
-  RedisCommand,
-  TierOperation,
+import {
+  type CacheObserver,
+  type CacheTier,
+  type CircuitStateName,
+  LateTimeoutError,
+  type MemoryTier,
+  type RedisCommand,
+  type TierOperation,
 } from './cache/index.js'
 import type { RepositoryOperation } from './db/timed-repository.js'
 
@@ -72,6 +73,12 @@ export function createMetrics() {
       name: 'cache_errors_total',
       help: 'Redis calls that failed or timed out (reads then fall through to the database)',
       labelNames: ['cache', 'operation'],
+      registers,
+    }),
+    cacheLateTimeouts: new Counter<'cache'>({
+      name: 'cache_late_timeouts_total',
+      help: 'Of those, timeouts that fired late: this process was busy, not Redis (not held against Redis)',
+      labelNames: ['cache'],
       registers,
     }),
     cacheBusMessages: new Counter<'direction'>({
@@ -199,6 +206,7 @@ export function cacheMetricsObserver(
     circuit: (_cache, state) => metrics.cacheCircuitState.set(CIRCUIT_STATE_VALUES[state]),
     error: (cache, operation, error) => {
       metrics.cacheErrors.inc({ cache, operation })
+      if (error instanceof LateTimeoutError) metrics.cacheLateTimeouts.inc({ cache })
       onError(cache, operation, error)
     },
     redisCommand: (_cache, command, ms) => {
