@@ -145,13 +145,13 @@ export class Cache<T> implements ReadThroughCache<T> {
   }
 
   async getOrSet(id: string, loader: Loader<T>): Promise<CacheLookup<T>> {
-    const key = this.keyFor(id)
-    const now = Date.now()
     // Fresh or stale, what L1 holds is answered at once. A stale one is not worth a Redis
     // round trip first: the refresh it starts finds a fresher copy there if another instance
     // has made one, and keeps it.
-    const local = this.#readL1(key, now)
-    if (local) return this.#answer(key, { entry: local, tier: 'l1' }, loader, now)
+    const inMemory = this.getFromMemory(id, loader)
+    if (inMemory) return inMemory
+    const key = this.keyFor(id)
+    const now = Date.now()
     const shared = await this.#readL2(key, now)
     if (shared) return this.#answer(key, { entry: shared, tier: 'l2' }, loader, now)
     this.#options.observer.miss(this.name)
