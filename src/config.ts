@@ -2,6 +2,26 @@ import cronParser from 'cron-parser'
 import { type Static, Type } from 'typebox'
 import { Value } from 'typebox/value'
 
+/** What UNSAFE_DISABLE_PROTECTIONS may name: each a guarantee the fault suite proves. */
+export const PROTECTIONS = [
+  /** A synchronous write never writes around a deferred one it could not check for. */
+  'hold-refusal',
+  /** Writes are deferred only on a Redis that keeps them (appendonly, noeviction). */
+  'persistence-check',
+  /** Tag versions never go backwards after Redis loses them. */
+  'tag-floor',
+  /** Redis losing its data is noticed, and every L1 dropped. */
+  'reset-detection',
+  /** A fill that started before Redis lost its data is never stored after. */
+  'unique-generations',
+  /** The bus retries publishes and tells peers when they may have missed one. */
+  'bus-recovery',
+] as const
+
+export type Protection = (typeof PROTECTIONS)[number]
+
+const PROTECTION_PATTERN = PROTECTIONS.join('|')
+
 /**
  * Every environment variable the service reads, in one schema. The Config type is derived
  * from it, so the two can never drift; the names stay the env names so docs and code grep alike.
@@ -28,14 +48,27 @@ export const ConfigSchema = Type.Object({
   LEASE_WAIT_MS: Type.Integer({ minimum: 1, maximum: 60_000, default: 1000 }),
   LOADER_TIMEOUT_MS: Type.Integer({ minimum: 1, maximum: 120_000, default: 3000 }),
   CACHE_KEY_VERSION: Type.Integer({ minimum: 1, default: 1 }),
-  REDIS_KEY_PREFIX: Type.String({ default: '' }),
+  /** Every key the service writes, the queue's included, starts with it (or with `{` and it). */
+  REDIS_KEY_PREFIX: Type.String({
+    pattern: '^[^{}]*$',
+    default: '',
+    patternMessage: "must not contain { or }: the hash tags in keys are the service's own",
+  }),
+  /**
+   * Whether Redis keeps what it is given (AOF). Read from Redis itself (CONFIG GET) where it
+   * answers; trusted only where CONFIG is refused, as on managed Redis. Unset there: none.
+   */
+  REDIS_PERSISTENCE: Type.Optional(Type.Enum(['aof', 'none'])),
   REDIS_COMMAND_TIMEOUT_MS: Type.Integer({ minimum: 1, maximum: 60_000, default: 100 }),
   SEED_PRODUCTS: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 10_000 }),
   DB_EXTRA_LATENCY_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 0 }),
   /** all: API and worker in one process; api: HTTP only; worker: jobs only (plus /health, /metrics). */
   ROLE: Type.Enum(['all', 'api', 'worker'], { default: 'all' }),
-  /** BullMQ key prefix; wrapped in a hash tag, `{bull}`, so a queue's keys share one Cluster slot. */
-  QUEUE_PREFIX: Type.String({ pattern: '^[A-Za-z0-9_.-]+$', default: 'bull' }),
+  /**
+   * BullMQ key prefix, wrapped in a hash tag (`{bull}`) so a queue's keys share one Cluster
+   * slot. Unset: derived from REDIS_KEY_PREFIX, `{<REDIS_KEY_PREFIX>bull}`.
+   */
+  QUEUE_PREFIX: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]+$' })),
   /** through: writes go to the database, then invalidate; behind: PUT/PATCH answer 202 and the worker persists. */
   WRITE_MODE: Type.Enum(['through', 'behind'], { default: 'through' }),
   WARMUP_CRON: Type.String({ minLength: 9, default: '*/10 * * * *' }),
@@ -44,12 +77,27 @@ export const ConfigSchema = Type.Object({
   /** A worker renews its claim on a running job within this; a crashed worker's jobs run again 1–2 of these later. */
   JOB_LOCK_MS: Type.Integer({ minimum: 1000, maximum: 600_000, default: 30_000 }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 0, maximum: 600_000, default: 10_000 }),
+  /**
+   * Teaching and testing only: protections against Redis faults to switch off, comma-separated,
+   * to watch what each guards against (the fault suite runs its tests both ways).
+   */
+  UNSAFE_DISABLE_PROTECTIONS: Type.Optional(
+    Type.String({
+      pattern: `^(${PROTECTION_PATTERN})(,(${PROTECTION_PATTERN}))*$`,
+      patternMessage: `must be a comma-separated list of: ${PROTECTIONS.join(', ')}`,
+    }),
+  ),
   LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
     default: 'info',
   }),
 })
 
 export type Config = Static<typeof ConfigSchema>
+
+/** Whether UNSAFE_DISABLE_PROTECTIONS leaves this protection on (it always should, but to teach). */
+export function protectionOn(config: Pick<Config, 'UNSAFE_DISABLE_PROTECTIONS'>, name: Protection) {
+  return !(config.UNSAFE_DISABLE_PROTECTIONS ?? '').split(',').includes(name)
+}
 
 export class ConfigError extends Error {
   override name = 'ConfigError'
@@ -84,9 +132,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       error.keyword === 'enum'
         ? `: ${String(error.params.allowedValues).replaceAll(',', ', ')}`
         : ''
-    return `${name}=${JSON.stringify(env[name])}: ${error.message}${allowed}`
+    const property: unknown = ConfigSchema.properties[name as keyof Config]
+    const message =
+      error.keyword === 'pattern' && hasPatternMessage(property)
+        ? property.patternMessage
+        : error.message
+    return `${name}=${JSON.stringify(env[name])}: ${message}${allowed}`
   })
   throw invalid(problems)
+}
+
+/** A pattern whose failure is better said in words than as the regular expression. */
+function hasPatternMessage(schema: unknown): schema is { patternMessage: string } {
+  return typeof schema === 'object' && schema !== null && 'patternMessage' in schema
 }
 
 function invalid(problems: readonly string[]): ConfigError {

@@ -20,20 +20,27 @@ export const ERRORS = {
 
 export type ErrorCode = keyof typeof ERRORS
 
+/** A dependency that failed a request usually answers again within a second or two. */
+const DEFAULT_RETRY_AFTER_SECONDS = 1
+
 export class AppError extends Error {
   override readonly name = 'AppError'
   readonly status: number
   /** Extra members of the problem document (e.g. validation errors, the current version). */
   readonly extensions: Record<string, unknown> | undefined
+  /** Sent as Retry-After: when the client may try again. Every 503 has one (1 s unless told). */
+  readonly retryAfterSeconds: number | undefined
 
   constructor(
     readonly code: ErrorCode,
     /** Shown to the client: say what was wrong with *their* request, never internals. */
     readonly detail?: string,
-    options?: { cause?: unknown; extensions?: Record<string, unknown> },
+    options?: { cause?: unknown; extensions?: Record<string, unknown>; retryAfterSeconds?: number },
   ) {
     super(detail ?? ERRORS[code].title, { cause: options?.cause })
     this.status = ERRORS[code].status
     this.extensions = options?.extensions
+    this.retryAfterSeconds =
+      options?.retryAfterSeconds ?? (this.status === 503 ? DEFAULT_RETRY_AFTER_SECONDS : undefined)
   }
 }

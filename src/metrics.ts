@@ -69,6 +69,12 @@ export function createMetrics() {
       labelNames: ['cache'],
       registers,
     }),
+    cacheRedisResets: new Counter<'cache'>({
+      name: 'cache_redis_resets_total',
+      help: 'Times Redis was found to have lost the cache data (restart without persistence, flush)',
+      labelNames: ['cache'],
+      registers,
+    }),
     cacheErrors: new Counter<'cache' | 'operation'>({
       name: 'cache_errors_total',
       help: 'Redis calls that failed or timed out (reads then fall through to the database)',
@@ -185,6 +191,7 @@ export function observeMemoryTier(metrics: Metrics, l1: MemoryTier) {
 export function cacheMetricsObserver(
   metrics: Metrics,
   onError: NonNullable<CacheObserver['error']>,
+  onRedisReset: NonNullable<CacheObserver['redisReset']> = () => {},
 ): Required<CacheObserver> {
   // A hit is the hottest path of the service: bind its label sets once, not per read.
   const hits = perCache((cache) => ({
@@ -204,6 +211,10 @@ export function cacheMetricsObserver(
     coalesced: (cache) => metrics.cacheCoalesced.inc({ cache }),
     fenced: (cache) => metrics.cacheFencedFills.inc({ cache }),
     circuit: (_cache, state) => metrics.cacheCircuitState.set(CIRCUIT_STATE_VALUES[state]),
+    redisReset: (cache) => {
+      metrics.cacheRedisResets.inc({ cache })
+      onRedisReset(cache)
+    },
     error: (cache, operation, error) => {
       metrics.cacheErrors.inc({ cache, operation })
       if (error instanceof LateTimeoutError) metrics.cacheLateTimeouts.inc({ cache })

@@ -11,7 +11,7 @@ import {
 } from './catalog/product.js'
 import { ProductCatalog } from './catalog/product-catalog.js'
 import { ReadCounter } from './catalog/read-counter.js'
-import type { Config } from './config.js'
+import { type Config, ConfigError, protectionOn } from './config.js'
 import type { Database } from './db/client.js'
 import { createProductRepository } from './db/product-repository.js'
 import { timedRepository } from './db/timed-repository.js'
@@ -25,11 +25,13 @@ import {
 import { openCatalogQueue } from './queues/catalog-queue.js'
 import { PendingWrites } from './write-behind/pending-writes.js'
 import { ProductWriteBehind } from './write-behind/product-write-behind.js'
+import { type Durability, RedisDurability } from './write-behind/redis-durability.js'
 
 /** The few logger methods the services use: Fastify's logger and pino both fit. */
 export interface Logger {
   info(details: object, message: string): void
   warn(details: object, message: string): void
+  error(details: object, message: string): void
 }
 
 export interface Services {
@@ -50,17 +52,32 @@ export async function openServices(
   deps: { database: Database; redis: Redis },
   { metrics, logger }: { metrics: Metrics; logger: Logger },
 ): Promise<Services> {
-  const closers: Array<() => Promise<unknown>> = []
+  // First: a WRITE_MODE this Redis cannot honour stops start-up before anything is opened.
+  const durability = await openDurability(config, deps.redis, logger)
+  const closers: Array<() => Promise<unknown>> = [async () => durability.stop()]
   const { l1, bus } = await openCacheStack(config, deps.redis, metrics, logger)
   if (bus) closers.push(() => bus.close())
 
   let lastWarnedAt = 0
-  const observer = cacheMetricsObserver(metrics, (cache, operation, error) => {
-    // While Redis is down every read fails over; one line a second says so without flooding.
-    if (Date.now() - lastWarnedAt < 1000) return
-    lastWarnedAt = Date.now()
-    logger.warn({ err: error, cache, operation }, 'cache call failed; carrying on without Redis')
-  })
+  const observer = cacheMetricsObserver(
+    metrics,
+    (cache, operation, error) => {
+      // While Redis is down every read fails over; one line a second says so without flooding.
+      if (Date.now() - lastWarnedAt < 1000) return
+      lastWarnedAt = Date.now()
+      logger.warn({ err: error, cache, operation }, 'cache call failed; carrying on without Redis')
+    },
+    // Each cache notices on its own; the list pages' cache says what else was lost.
+    (cache) => {
+      if (cache !== 'product') return
+      logger.error(
+        { cache },
+        'Redis lost its data (restarted empty or flushed): every instance dropped its L1 and ' +
+          'raised the shared versions again, but writes staged for write-behind and not yet ' +
+          'persisted, and queued jobs, may be lost with it',
+      )
+    },
+  )
   const shared = {
     redis: deps.redis,
     keyPrefix: config.REDIS_KEY_PREFIX,
@@ -70,6 +87,11 @@ export async function openServices(
     earlyRefreshBeta: config.CACHE_EARLY_REFRESH_BETA,
     leaseWaitMs: config.LEASE_WAIT_MS,
     loaderTimeoutMs: config.LOADER_TIMEOUT_MS,
+    protections: {
+      tagFloor: protectionOn(config, 'tag-floor'),
+      resetDetection: protectionOn(config, 'reset-detection'),
+      uniqueGenerations: protectionOn(config, 'unique-generations'),
+    },
     l1,
     bus,
     observer,
@@ -116,6 +138,8 @@ export async function openServices(
     queue,
     caches: { products, pages },
     mode: config.WRITE_MODE,
+    durability: protectionOn(config, 'persistence-check') ? durability : TRUSTED_BLINDLY,
+    refuseWithoutHold: protectionOn(config, 'hold-refusal'),
     onError: (error, what) => logger.warn({ err: error }, `write-behind: could not ${what}`),
   })
   const catalog = new ProductCatalog(repository, { products, pages }, queue, reads, writeBehind)
@@ -128,6 +152,44 @@ export async function openServices(
       for (const close of closers.reverse()) await close()
     },
   }
+}
+
+/** With the persistence check off (to teach what it prevents): any Redis is trusted. */
+const TRUSTED_BLINDLY = {
+  deferrable: true,
+  current: { deferrable: true, reason: 'persistence-check is off', source: 'declared' },
+} as const
+
+/**
+ * Whether Redis may hold deferred writes, checked now and on every reconnect, and said once in
+ * the log each time it changes. WRITE_MODE=behind on a Redis that would lose them stops start-up.
+ */
+async function openDurability(config: Config, redis: Redis, logger: Logger) {
+  const durability = new RedisDurability(redis, {
+    declared: config.REDIS_PERSISTENCE,
+    onChange: (judged: Durability) => {
+      const details = { reason: judged.reason, source: judged.source }
+      if (judged.deferrable) logger.info(details, 'write-behind is on: Redis keeps staged writes')
+      else if (config.WRITE_MODE === 'behind') {
+        logger.error(
+          details,
+          'write-behind is off: every write is synchronous until Redis persists',
+        )
+      } else {
+        logger.warn(details, 'write-behind is off: Prefer: respond-async is answered synchronously')
+      }
+    },
+  })
+  const first = await durability.start()
+  if (config.WRITE_MODE === 'behind' && first?.deferrable === false) {
+    durability.stop()
+    throw new ConfigError(
+      `WRITE_MODE=behind needs a Redis that keeps staged writes, and this one does not: ` +
+        `${first.reason}. Set appendonly yes (appendfsync always or everysec) and ` +
+        'maxmemory-policy noeviction, or WRITE_MODE=through',
+    )
+  }
+  return durability
 }
 
 /** The L1 tier and the invalidation bus, for the `full` strategy; `naive` and `none` use neither. */

@@ -86,10 +86,16 @@ export class Cache<T> implements ReadThroughCache<T> {
       commandTimeoutMs: options.redis.options.commandTimeout,
       countLateTimeouts: resolved.countLateTimeouts,
     })
-    this.#l2 = new RedisCoordinator(options.redis)
+    this.#l2 = new RedisCoordinator(options.redis, resolved.protections)
     this.#shared = new SharedState(options.redis, this.#namespace, this.#guard, {
       initialVersion: resolved.initialVersion,
       refreshMs: resolved.versionRefreshMs,
+      protections: resolved.protections,
+      onReset: () => {
+        // Nothing L1 holds can be trusted: it may predate writes whose news Redis lost.
+        this.#dropLocal()
+        observer.redisReset(name)
+      },
     })
     this.#version = this.#shared.version
     this.#tags = this.#shared.tags
@@ -98,7 +104,10 @@ export class Cache<T> implements ReadThroughCache<T> {
 
   /** Reads (or creates) the shared versions and keeps them fresh. Never throws. */
   async start(): Promise<void> {
-    const onReady = () => void this.#version.refresh()
+    const onReady = () => {
+      void this.#shared.checkEpoch()
+      void this.#version.refresh()
+    }
     this.#redis.on('ready', onReady)
     this.#stopListening.push(() => this.#redis.off('ready', onReady))
     if (this.#bus) {
@@ -286,7 +295,7 @@ export class Cache<T> implements ReadThroughCache<T> {
     let failures = 0
     for (;;) {
       const acquired = await this.#guard.attempt('acquire', () =>
-        this.#l2.acquire(key, token, this.#options.leaseMs, mode),
+        this.#l2.acquire(key, token, this.#options.leaseMs, mode, this.#loadWindowMs()),
       )
       if (!acquired.ok) {
         const late = acquired.error instanceof LateTimeoutError
@@ -423,6 +432,11 @@ export class Cache<T> implements ReadThroughCache<T> {
   /** Connected, and the circuit lets calls through. */
   #redisAnswering(): boolean {
     return this.#redis.status === 'ready' && this.#guard.state !== 'open'
+  }
+
+  /** How long a generation made for one load lives: a load that outlasts it is not stored. */
+  #loadWindowMs(): number {
+    return this.#options.leaseMs + this.#options.loaderTimeoutMs + 60_000
   }
 
   #generationTtlMs(): number {

@@ -6,6 +6,7 @@ export { MemoryTier } from './memory/memory-tier.js'
 export { NaiveCache } from './naive-cache.js'
 export { NoCache } from './no-cache.js'
 export { createRedisClient, type RedisClientOptions } from './redis/client.js'
+export { whenReady } from './redis/when-ready.js'
 export { type CircuitStateName, LateTimeoutError } from './redis-guard.js'
 export type {
   CacheLookup,

@@ -19,3 +19,8 @@ export function keyNamespace(keyPrefix: string, name: string): string {
 export function tagsKey(namespace: string): string {
   return `${namespace}tags`
 }
+
+/** `${keyPrefix}${name}:epoch`: a random value; another one means Redis lost its data. */
+export function epochKey(namespace: string): string {
+  return `${namespace}epoch`
+}

@@ -1,5 +1,5 @@
 import type { CircuitBreakerOptions } from './redis-guard.js'
-import type { CacheObserver, CacheOptions } from './types.js'
+import type { CacheObserver, CacheOptions, CacheProtections } from './types.js'
 
 /** The cache's options after defaults and unit conversion: a plain object, resolved once. */
 export interface ResolvedCacheOptions<T> {
@@ -20,6 +20,7 @@ export interface ResolvedCacheOptions<T> {
   failSafeBackoffMs: number
   earlyRefreshBeta: number
   circuitBreaker: CircuitBreakerOptions | false
+  protections: Required<CacheProtections>
   countLateTimeouts: boolean
   observer: Required<CacheObserver>
 }
@@ -72,6 +73,11 @@ export function resolveCacheOptions<T>(raw: CacheOptions<T>): ResolvedCacheOptio
     failSafeBackoffMs: ms('failSafeBackoffMs', raw.failSafeBackoffMs ?? 5000),
     earlyRefreshBeta: nonNegative('earlyRefreshBeta', raw.earlyRefreshBeta ?? 1),
     circuitBreaker: raw.circuitBreaker ?? {},
+    protections: {
+      tagFloor: raw.protections?.tagFloor ?? true,
+      resetDetection: raw.protections?.resetDetection ?? true,
+      uniqueGenerations: raw.protections?.uniqueGenerations ?? true,
+    },
     countLateTimeouts: raw.countLateTimeouts ?? false,
     observer: { ...silentObserver, ...raw.observer },
   }
@@ -109,6 +115,7 @@ const silentObserver: Required<CacheObserver> = {
   fenced() {},
   error() {},
   circuit() {},
+  redisReset() {},
   redisCommand() {},
   tierOperation() {},
 }

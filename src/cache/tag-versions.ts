@@ -1,9 +1,15 @@
-/** Where tag versions live (a Redis hash today). */
+/**
+ * Where tag versions live (a Redis hash today). Both calls first raise each stored version to
+ * at least the caller's copy, so versions lost with the store are re-created, never restarted.
+ */
 export interface TagStore {
-  /** Every tag's version. */
-  load(): Promise<Record<string, number>>
-  /** Moves each tag's version on by one; answers the new versions. */
-  bump(tags: readonly string[]): Promise<Record<string, number>>
+  /** Every tag's version, after raising the stored ones to `known`. */
+  sync(known: Readonly<Record<string, number>>): Promise<Record<string, number>>
+  /** Moves each tag's version on by one, from at least `known`; answers the new versions. */
+  bump(
+    tags: readonly string[],
+    known: Readonly<Record<string, number>>,
+  ): Promise<Record<string, number>>
 }
 
 type Versions = Readonly<Record<string, number>>
@@ -42,11 +48,11 @@ export class TagVersions {
   }
 
   async refresh(): Promise<void> {
-    this.observe(await this.#store.load())
+    this.observe(await this.#store.sync(this.#versions))
   }
 
   async invalidate(tags: readonly string[]): Promise<Versions> {
-    const bumped = await this.#store.bump(tags)
+    const bumped = await this.#store.bump(tags, this.#versions)
     this.observe(bumped)
     return bumped
   }

@@ -63,6 +63,11 @@ export interface CacheObserver {
   error?(cache: string, operation: CacheOperation, error: unknown): void
   /** The Redis circuit breaker changed state. */
   circuit?(cache: string, state: CircuitStateName): void
+  /**
+   * Redis lost this cache's data (restarted without persistence, flushed): its epoch changed.
+   * L1 was dropped and the versions raised again; what else lived only in Redis is gone.
+   */
+  redisReset?(cache: string): void
   /** A Redis round trip ended, well or not, after `ms`; calls the open circuit refused are not timed. */
   redisCommand?(cache: string, command: RedisCommand, ms: number): void
   /**
@@ -95,6 +100,25 @@ export interface ReadThroughCache<T> {
   bumpVersion(): Promise<number>
   /** Invalidates every entry carrying one of these tags, in O(1) Redis calls. */
   invalidateTags(tags: readonly string[]): Promise<void>
+}
+
+/**
+ * Protections against Redis forgetting, each on by default. Switching one off is only for
+ * showing what it guards against (the fault suite runs each test both ways); never in production.
+ */
+export interface CacheProtections {
+  /**
+   * Tag versions never go backwards: a tags hash Redis lost is raised back to this instance's
+   * copies, so a tag invalidated after the loss still outdates entries stamped before. @default true
+   */
+  tagFloor?: boolean
+  /** Notice Redis losing its data (its epoch changed) and drop every L1 entry. @default true */
+  resetDetection?: boolean
+  /**
+   * A key's generation is random, never a counter that restarts at 1 after a loss, and one that
+   * vanished fences the fill: a load that saw the data before a loss never stores it after. @default true
+   */
+  uniqueGenerations?: boolean
 }
 
 export interface CacheOptions<T> {
@@ -143,6 +167,8 @@ export interface CacheOptions<T> {
   earlyRefreshBeta?: number
   /** Stop calling a failing Redis for a while. @default { threshold: 0.5, samplingMs: 5000, minimumRps: 5, halfOpenAfterMs: 1000 } */
   circuitBreaker?: CircuitBreakerOptions | false
+  /** See CacheProtections. @default every one on */
+  protections?: CacheProtections
   /**
    * Hold a command timeout that fired late (this process's event loop was busy: the reply may
    * be sitting unread) against Redis, as a failure for the breaker and for a lease waiter. Only to

@@ -3,9 +3,12 @@ import type { CacheLookup, CacheTier, Loader, ReadThroughCache } from '../cache/
 import type { ProductRepository } from '../db/product-repository.js'
 import { AppError } from '../errors.js'
 import { enqueueRegenerateProductCache } from '../queues/regenerate-product-cache.js'
+import { retryWithin } from '../retry-within.js'
 import {
+  HoldUnavailable,
   type PersistOutcome,
   type ProductWriteBehind,
+  REDIS_WAIT_MS,
   WriteContention,
 } from '../write-behind/product-write-behind.js'
 import {
@@ -233,13 +236,15 @@ export class ProductCatalog {
 
   /**
    * The write is committed, so it must not fail now: answering 5xx would invite a retry of a
-   * write that happened. If Redis cannot take the invalidation (the cache reported it), the old
-   * value lives at most one TTL; with Redis unreachable, reads bypass it meanwhile anyway.
+   * write that happened. Each invalidation is asked again through a Redis stall or restart (up
+   * to REDIS_WAIT_MS); if Redis stays away longer (the cache reported it), the old value lives
+   * at most one TTL in Redis, and the bus tells the other instances' L1s that they missed news.
    */
   async #invalidateAfterWrite(id: number): Promise<void> {
+    const deadline = Date.now() + REDIS_WAIT_MS
     await Promise.allSettled([
-      this.#products.delete(String(id)),
-      this.#pages.invalidateTags([LIST_PAGES_TAG]),
+      retryWithin(deadline, () => this.#products.delete(String(id))),
+      retryWithin(deadline, () => this.#pages.invalidateTags([LIST_PAGES_TAG])),
     ])
   }
 
@@ -288,15 +293,28 @@ async function orUnavailable<T>(what: string, pending: Promise<T>): Promise<T> {
   }
 }
 
-/** Other writes kept the product busy past the wait: the client may retry. */
+/**
+ * Other writes kept the product busy past the wait, or Redis did not answer while a deferred
+ * write may wait there: nothing was written, and the client may retry.
+ */
 async function unlessBusy<T>(pending: Promise<T>): Promise<T> {
   try {
     return await pending
   } catch (error) {
-    if (!(error instanceof WriteContention)) throw error
-    throw new AppError('service_unavailable', 'Other writes kept the product busy; retry', {
-      cause: error,
-    })
+    if (error instanceof WriteContention) {
+      throw new AppError('service_unavailable', 'Other writes kept the product busy; retry', {
+        cause: error,
+      })
+    }
+    if (error instanceof HoldUnavailable) {
+      throw new AppError(
+        'service_unavailable',
+        'Redis did not answer, and a deferred write to this product may be waiting there: ' +
+          'nothing was changed; retry',
+        { cause: error, retryAfterSeconds: 2 },
+      )
+    }
+    throw error
   }
 }
 

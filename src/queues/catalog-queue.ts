@@ -7,9 +7,12 @@ export const CATALOG_QUEUE = 'catalog'
 
 /**
  * BullMQ's key prefix, wrapped in a hash tag as BullMQ advises for Redis Cluster: every key of
- * the queue then hashes to one slot, so its Lua scripts may touch them together.
+ * the queue then hashes to one slot, so its Lua scripts may touch them together. Derived from
+ * REDIS_KEY_PREFIX unless QUEUE_PREFIX is set, so two deployments that share a Redis under
+ * different prefixes never take each other's jobs.
  */
-export const queuePrefix = (config: Config) => `{${config.QUEUE_PREFIX}}`
+export const queuePrefix = (config: Pick<Config, 'QUEUE_PREFIX' | 'REDIS_KEY_PREFIX'>) =>
+  `{${config.QUEUE_PREFIX ?? `${config.REDIS_KEY_PREFIX}bull`}}`
 
 /** Finished jobs kept for inspection: failures longer, successes briefly. */
 const KEEP_COMPLETED = { count: 1000, age: 3600 }

@@ -11,17 +11,24 @@ import {
 import { writableFields } from '../db/product-record.js'
 import type { ProductRepository } from '../db/product-repository.js'
 import { enqueuePersistProductWrite, persistJobId } from '../queues/persist-product-write.js'
+import { retryWithin } from '../retry-within.js'
 import {
   type PendingRecord,
   type PendingWrite,
   type PendingWrites,
   UnreadablePendingState,
 } from './pending-writes.js'
+import type { Durability } from './redis-durability.js'
 
 /** A synchronous write's hold on a product lapses after this, should its holder die. */
 const HOLD_TTL_MS = 30_000
 /** How long a write waits for a product that other writes keep busy before giving up. */
 const WAIT_MS = 5_000
+/**
+ * How long a write keeps asking a Redis that does not answer (a stall, a restart, a failover)
+ * before it is refused: a fork for a snapshot or a failover is usually over well within this.
+ */
+export const REDIS_WAIT_MS = 3_000
 
 export type WriteMode = 'through' | 'behind'
 
@@ -42,6 +49,13 @@ export interface ProductWriteBehindOptions {
   caches: { products: ReadThroughCache<Product>; pages: ReadThroughCache<ProductPage> }
   /** behind: every PUT/PATCH is deferred; through: only those that ask (Prefer: respond-async). */
   mode: WriteMode
+  /** Whether Redis keeps staged writes through a restart (redis-durability.ts). */
+  durability: { readonly deferrable: boolean; readonly current: Durability | undefined }
+  /**
+   * Refuse a synchronous write that cannot take its hold, rather than write around a deferred
+   * write that may be staged. Off only to show what it prevents. @default true
+   */
+  refuseWithoutHold?: boolean
   /** A Redis call failed where the write goes on regardless (an enqueue the sweep will redo). */
   onError?: (error: unknown, what: string) => void
 }
@@ -49,6 +63,15 @@ export interface ProductWriteBehindOptions {
 /** Gave up waiting for a product that other writes kept busy. */
 export class WriteContention extends Error {
   override name = 'WriteContention'
+}
+
+/**
+ * A synchronous write could not take the product's hold, because Redis did not answer within
+ * REDIS_WAIT_MS, and a deferred write may be staged there: writing around it could overwrite it
+ * (or be overwritten by it), so the write was refused before it changed anything.
+ */
+export class HoldUnavailable extends Error {
+  override name = 'HoldUnavailable'
 }
 
 /**
@@ -63,6 +86,8 @@ export class ProductWriteBehind {
   readonly #products: ReadThroughCache<Product>
   readonly #pages: ReadThroughCache<ProductPage>
   readonly #mode: WriteMode
+  readonly #durability: ProductWriteBehindOptions['durability']
+  readonly #refuseWithoutHold: boolean
   readonly #onError: (error: unknown, what: string) => void
 
   constructor(options: ProductWriteBehindOptions) {
@@ -72,12 +97,18 @@ export class ProductWriteBehind {
     this.#products = options.caches.products
     this.#pages = options.caches.pages
     this.#mode = options.mode
+    this.#durability = options.durability
+    this.#refuseWithoutHold = options.refuseWithoutHold ?? true
     this.#onError = options.onError ?? (() => {})
   }
 
-  /** Whether a PUT/PATCH is deferred: the client asked for it, or every write is. */
+  /**
+   * Whether a PUT/PATCH is deferred: the client asked for it, or every write is, and Redis keeps
+   * what it is given. Otherwise the preference is declined (RFC 7240 allows it): a 202 would be a
+   * promise that the next Redis restart breaks.
+   */
   defers(clientAsked: boolean): boolean {
-    return clientAsked || this.#mode === 'behind'
+    return (clientAsked || this.#mode === 'behind') && this.#durability.deferrable
   }
 
   /**
@@ -166,6 +197,8 @@ export class ProductWriteBehind {
    * Runs a synchronous write with the product held: its pending writes reach the database
    * first (a synchronous write must not overtake them), and none is staged on the row it is
    * replacing. `wrote` tells the version it committed (or a deletion) to fence stagers with.
+   * Throws HoldUnavailable, having written nothing, when Redis does not answer in time and a
+   * deferred write may be waiting there.
    */
   async whileHeld<T>(
     id: number,
@@ -173,29 +206,68 @@ export class ProductWriteBehind {
     wrote: (result: T) => number | 'deleted' | undefined,
   ): Promise<T> {
     const token = randomUUID()
-    const deadline = Date.now() + WAIT_MS
-    for (;;) {
-      let hold: Awaited<ReturnType<PendingWrites['hold']>>
-      try {
-        hold = await this.#pending.hold(id, token, HOLD_TTL_MS)
-      } catch (error) {
-        // Redis unreachable: nothing can be staged meanwhile either; write through as before.
-        this.#onError(error, 'hold a product for a synchronous write')
-        return write()
-      }
-      if (hold === 'held') break
-      // A staged write must not be overtaken: persist it (and any staged meanwhile) first.
-      if (Date.now() > deadline) throw new WriteContention(`Product ${id} stayed busy`)
-      await this.#flush(id)
-    }
+    if (!(await this.#hold(id, token))) return write()
     let result: { value: T } | undefined
     try {
       result = { value: await write() }
       return result.value
     } finally {
-      await this.#pending
-        .release(id, token, result === undefined ? undefined : wrote(result.value))
-        .catch((error: unknown) => this.#onError(error, 'release a product'))
+      await this.#release(id, token, result === undefined ? undefined : wrote(result.value))
+    }
+  }
+
+  /**
+   * Takes the product's hold, persisting its pending writes first. Answers false (go ahead
+   * unheld) only when Redis is down and provably holds no staged write: it keeps nothing
+   * through a restart, so no write was ever deferred on it.
+   */
+  async #hold(id: number, token: string): Promise<boolean> {
+    const contentionDeadline = Date.now() + WAIT_MS
+    const redisDeadline = Date.now() + REDIS_WAIT_MS
+    for (;;) {
+      let hold: Awaited<ReturnType<PendingWrites['hold']>>
+      // With the protection off, one try, as it once was: then a stall means writing around.
+      const deadline = this.#refuseWithoutHold ? redisDeadline : 0
+      try {
+        hold = await retryWithin(deadline, () => this.#pending.hold(id, token, HOLD_TTL_MS))
+      } catch (error) {
+        this.#onError(error, 'hold a product for a synchronous write')
+        if (this.#nothingCanBeStaged()) return false
+        throw new HoldUnavailable(`Redis did not answer within ${REDIS_WAIT_MS} ms`, {
+          cause: error,
+        })
+      }
+      if (hold === 'held') return true
+      // A staged write must not be overtaken: persist it (and any staged meanwhile) first.
+      if (Date.now() > contentionDeadline) throw new WriteContention(`Product ${id} stayed busy`)
+      try {
+        await this.#flush(id)
+      } catch (error) {
+        throw new HoldUnavailable('The pending write could not be persisted first', {
+          cause: error,
+        })
+      }
+    }
+  }
+
+  /**
+   * Redis answered, at its last check, that it keeps nothing through a restart: deferring was
+   * off, so nothing is staged. Unknown (never answered) proves nothing.
+   */
+  #nothingCanBeStaged(): boolean {
+    if (!this.#refuseWithoutHold) return true // the protection off: write around, as it once did
+    return this.#durability.current?.deferrable === false
+  }
+
+  /**
+   * Frees the product and moves the fence past the write. Asked again through a stall: a hold
+   * that is never released keeps stagers out until it lapses (HOLD_TTL_MS).
+   */
+  async #release(id: number, token: string, wrote: number | 'deleted' | undefined) {
+    try {
+      await retryWithin(Date.now() + REDIS_WAIT_MS, () => this.#pending.release(id, token, wrote))
+    } catch (error) {
+      this.#onError(error, 'release a product')
     }
   }
 
@@ -262,9 +334,10 @@ export class ProductWriteBehind {
     } catch (error) {
       this.#onError(error, 'enqueue a persist job')
     }
-    // Every instance's next read loads again, and so finds the pending state.
+    // Every instance's next read loads again, and so finds the pending state. Asked again
+    // through a stall; should Redis stay away longer, the job's own invalidation follows.
     try {
-      await this.#products.delete(String(id))
+      await retryWithin(Date.now() + REDIS_WAIT_MS, () => this.#products.delete(String(id)))
     } catch (error) {
       this.#onError(error, 'invalidate a product after staging a write')
     }
@@ -310,7 +383,9 @@ export class ProductWriteBehind {
   /** List pages show pending states too (overlay); they are only pages: dropped best effort. */
   async #dropListPages(after: string): Promise<void> {
     try {
-      await this.#pages.invalidateTags([LIST_PAGES_TAG])
+      await retryWithin(Date.now() + REDIS_WAIT_MS, () =>
+        this.#pages.invalidateTags([LIST_PAGES_TAG]),
+      )
     } catch (error) {
       this.#onError(error, `invalidate the list pages after ${after}`)
     }

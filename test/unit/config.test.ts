@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ConfigError, loadConfig } from '../../src/config.js'
+import { queuePrefix } from '../../src/queues/catalog-queue.js'
 
 describe('loadConfig', () => {
   it('applies the documented defaults', () => {
@@ -24,7 +25,6 @@ describe('loadConfig', () => {
       DB_EXTRA_LATENCY_MS: 0,
       LOG_LEVEL: 'info',
       ROLE: 'all',
-      QUEUE_PREFIX: 'bull',
       WRITE_MODE: 'through',
       WARMUP_CRON: '*/10 * * * *',
       WARMUP_TOP_N: 100,
@@ -77,11 +77,27 @@ describe('loadConfig', () => {
     ['ROLE', 'both'],
     ['WRITE_MODE', 'later'],
     ['QUEUE_PREFIX', '{bull}'],
+    ['REDIS_KEY_PREFIX', 'app{x}:'],
+    ['REDIS_PERSISTENCE', 'rdb'],
     ['JOB_ATTEMPTS', '0'],
     ['ADMIN_TOKEN', 'short'],
   ])('rejects %s=%s, naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError)
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}="${value}"`))
+  })
+
+  it('says in words why a REDIS_KEY_PREFIX may not hold a hash tag', () => {
+    expect(() => loadConfig({ REDIS_KEY_PREFIX: 'a}' })).toThrow(
+      /REDIS_KEY_PREFIX="a}": must not contain { or }: the hash tags in keys are the service's own/,
+    )
+  })
+
+  it('derives the queue prefix from REDIS_KEY_PREFIX unless QUEUE_PREFIX is set', () => {
+    expect(queuePrefix(loadConfig({}))).toBe('{bull}')
+    expect(queuePrefix(loadConfig({ REDIS_KEY_PREFIX: 'staging:' }))).toBe('{staging:bull}')
+    expect(queuePrefix(loadConfig({ REDIS_KEY_PREFIX: 'staging:', QUEUE_PREFIX: 'jobs' }))).toBe(
+      '{jobs}',
+    )
   })
 
   it('names every bad variable at once', () => {

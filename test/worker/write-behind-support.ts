@@ -5,15 +5,18 @@ import type { Config } from '../../src/config.js'
 import { PERSIST_PRODUCT_WRITE } from '../../src/queues/persist-product-write.js'
 import { PendingWrites } from '../../src/write-behind/pending-writes.js'
 import { auth } from '../support/app.js'
+import { persistentRedisUrl } from '../support/redis.js'
 
 export const RESPOND_ASYNC = { ...auth, prefer: 'respond-async' }
 
 /**
- * A Redis command timeout for tests that count every write: on a busy machine the 100 ms
- * default can time out a write (a 503 whose outcome is unknown) or a read's look-up of the
- * pending state (the read then falls back to the database). Neither is what they test.
+ * The Redis of a write-behind test: the suite's Redis with persistence (the service defers no
+ * write on one that would lose it), and a command timeout for tests that count every write: on
+ * a busy machine the 100 ms default can time out a write (a 503 whose outcome is unknown) or a
+ * read's look-up of the pending state (the read then falls back to the database). Neither is
+ * what they test.
  */
-export const PATIENT_REDIS = { REDIS_COMMAND_TIMEOUT_MS: '2000' }
+export const PATIENT_REDIS = { REDIS_URL: persistentRedisUrl(), REDIS_COMMAND_TIMEOUT_MS: '2000' }
 
 /** PATCH with `Prefer: respond-async`. */
 export function patchLater(

@@ -1,6 +1,7 @@
 // The wire format of the invalidation bus, as pure functions: what one instance tells the others.
 // Messages carry keys, versions and tags, never cached values.
 
+/** An invalidation: what `publish()` takes and `onMessage` handlers get. */
 export type BusMessage =
   | { op: 'delete'; cache: string; keys: readonly string[] } // these entry keys were invalidated
   | { op: 'version'; cache: string; version: number } // the cache's key version was bumped to this
@@ -8,7 +9,23 @@ export type BusMessage =
 
 export type BusOperation = BusMessage['op']
 
-/** On the wire: `{ "v": 1, "from": "<instance id>", ...message }` as JSON. */
+/** The bus's own messages: never handed to `onMessage` handlers, nor accepted by `publish()`. */
+export type BusControlMessage =
+  | { op: 'heartbeat' } // still here: sent every heartbeatMs when there is nothing else to send
+  | { op: 'bye' } // closing cleanly: forget me, nothing more is coming
+
+export type WireMessage = BusMessage | BusControlMessage
+
+/**
+ * On the wire: `{ "v": 1, "from": "<instance id>", "seq": 7, ...message }` as JSON.
+ *
+ * `seq` numbers a sender's invalidations 1, 2, 3… (an instance id is new each run); a heartbeat
+ * or a bye repeats the number of the last invalidation sent before it (0 before any), so losing
+ * one of those loses nothing. A receiver that finds a number skipped knows it missed a message.
+ * `seq` is optional on an invalidation, so that instances from before it still decode: v stays 1.
+ * Those instances reject a heartbeat or bye as `invalid-shape` (counted, logged, harmless) and
+ * still accept every invalidation, whose `seq` they ignore, during a rolling deploy.
+ */
 export const BUS_PROTOCOL_VERSION = 1
 
 /** Bounds a receiver enforces, and a sender too, so that what one sends the others accept. */
@@ -30,7 +47,7 @@ export const BUS_LIMITS = {
 export type BusRejectReason = 'not-json' | 'unsupported-version' | 'invalid-shape' | 'too-large'
 
 export type DecodedBusMessage =
-  | { ok: true; from: string; message: BusMessage }
+  | { ok: true; from: string; seq: number | undefined; message: WireMessage }
   | { ok: false; reason: BusRejectReason; detail: string }
 
 /** Same alphabet as cache names (see options.ts): no `:` that could fake a key level. */
@@ -56,7 +73,9 @@ export function decodeBusMessage(raw: string): DecodedBusMessage {
     if (envelope.v !== BUS_PROTOCOL_VERSION) {
       return rejection('unsupported-version', `v is ${describe(envelope.v)}`)
     }
-    return { ok: true, from: readInstanceId(envelope.from), message: readMessage(envelope) }
+    const from = readInstanceId(envelope.from)
+    const message = readMessage(envelope)
+    return { ok: true, from, seq: readSeq(envelope.seq, message), message }
   } catch (error) {
     if (error instanceof InvalidBusMessage) return rejection(error.reason, error.message)
     throw error
@@ -67,13 +86,15 @@ export function decodeBusMessage(raw: string): DecodedBusMessage {
  * The JSON to publish. Only the known fields are written, so an object carrying more (a value,
  * say) never puts it on the wire. Throws a RangeError for a message receivers would reject.
  */
-export function encodeBusMessage(from: string, message: BusMessage): string {
+export function encodeBusMessage(from: string, message: WireMessage, seq?: number): string {
   let encoded: string
   try {
+    const known = readMessage(message)
     encoded = JSON.stringify({
       v: BUS_PROTOCOL_VERSION,
       from: readInstanceId(from),
-      ...readMessage(message),
+      seq: readSeq(seq, known), // left out when undefined
+      ...known,
     })
   } catch (error) {
     if (error instanceof InvalidBusMessage) {
@@ -85,6 +106,10 @@ export function encodeBusMessage(from: string, message: BusMessage): string {
     throw new RangeError(`Invalid bus message (too-large): ${encoded.length} characters encoded`)
   }
   return encoded
+}
+
+export function isControlMessage(message: WireMessage): message is BusControlMessage {
+  return message.op === 'heartbeat' || message.op === 'bye'
 }
 
 /** Checks an instance id the way receivers will, so a bad one fails where it is configured. */
@@ -102,19 +127,30 @@ class InvalidBusMessage extends Error {
   }
 }
 
-function readMessage(value: unknown): BusMessage {
+function readMessage(value: unknown): WireMessage {
   const fields = readObject(value, 'message')
-  const cache = readCacheName(fields.cache)
   switch (fields.op) {
     case 'delete':
-      return { op: 'delete', cache, keys: readKeys(fields.keys) }
-    case 'version':
+      return { op: 'delete', cache: readCacheName(fields.cache), keys: readKeys(fields.keys) }
+    case 'version': {
+      const cache = readCacheName(fields.cache)
       return { op: 'version', cache, version: readVersion(fields.version, 'version') }
+    }
     case 'tags':
-      return { op: 'tags', cache, tags: readTags(fields.tags) }
+      return { op: 'tags', cache: readCacheName(fields.cache), tags: readTags(fields.tags) }
+    case 'heartbeat':
+    case 'bye':
+      return { op: fields.op }
     default:
       throw new InvalidBusMessage('invalid-shape', `op is ${describe(fields.op)}`)
   }
+}
+
+/** Optional on an invalidation (senders from before it); a heartbeat or bye means nothing without it. */
+function readSeq(value: unknown, message: WireMessage): number | undefined {
+  if (value === undefined && !isControlMessage(message)) return undefined
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value
+  throw new InvalidBusMessage('invalid-shape', `seq is ${describe(value)}`)
 }
 
 function readInstanceId(value: unknown): string {

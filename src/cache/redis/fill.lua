@@ -4,13 +4,20 @@
 -- ARGV[2]: the entry's lifetime in ms
 -- ARGV[3]: the generation the loader saw before it started (from acquire.lua)
 -- ARGV[4]: the loader's lease token, or '' if it loaded without the lease
+-- ARGV[5]: '1' (unique generations); '0': a missing generation counts as '0' (see acquire.lua)
 -- Returns 1 if stored, 0 if fenced. Either way the caller's lease is released.
 -- Without this check a slow load that read the row before a write, and finishes after the
--- write's invalidation, would store the old row for a whole TTL: Facebook's "stale set".
+-- write's invalidation, would store the old row for a whole TTL: Facebook's "stale set". A
+-- generation gone missing (flushed, evicted, Redis restarted empty) fences too: whatever
+-- happened meanwhile is unknown.
 if ARGV[4] ~= '' and redis.call('GET', KEYS[3]) == ARGV[4] then
   redis.call('DEL', KEYS[3])
 end
-if (redis.call('GET', KEYS[2]) or '0') ~= ARGV[3] then
+local generation = redis.call('GET', KEYS[2])
+if not generation and ARGV[5] == '0' then
+  generation = '0'
+end
+if generation ~= ARGV[3] then
   return 0
 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import { defineScript, loadScript, type ScriptCall } from './scripts.js'
 
@@ -33,9 +34,13 @@ export class RedisCoordinator {
   readonly #fill: ScriptCall
   readonly #invalidate: ScriptCall
   readonly #release: ScriptCall
+  /** '1': generations are random and a vanished one fences (acquire.lua); '0': a counter. */
+  readonly #unique: '0' | '1'
 
-  constructor(redis: Redis) {
+  /** `uniqueGenerations: false` only to show what they protect against (CacheProtections). */
+  constructor(redis: Redis, { uniqueGenerations = true }: { uniqueGenerations?: boolean } = {}) {
     this.#redis = redis
+    this.#unique = uniqueGenerations ? '1' : '0'
     this.#acquire = defineScript(redis, acquireScript)
     this.#fill = defineScript(redis, fillScript)
     this.#invalidate = defineScript(redis, invalidateScript)
@@ -46,8 +51,21 @@ export class RedisCoordinator {
     return (await this.#redis.get(key)) ?? undefined
   }
 
-  async acquire(key: string, token: string, leaseMs: number, mode: LeaseMode): Promise<Acquired> {
-    const reply = await this.#acquire(keysOf(key), [token, leaseMs, mode])
+  /** `generationTtlMs`: how long a generation created for a key that had none lives. */
+  async acquire(
+    key: string,
+    token: string,
+    leaseMs: number,
+    mode: LeaseMode,
+    generationTtlMs: number,
+  ): Promise<Acquired> {
+    const reply = await this.#acquire(keysOf(key), [
+      token,
+      leaseMs,
+      mode,
+      generationTtlMs,
+      this.#unique,
+    ])
     if (!Array.isArray(reply) || reply.length !== 3) {
       throw new TypeError(`acquire.lua answered ${JSON.stringify(reply)} for ${key}`)
     }
@@ -67,7 +85,7 @@ export class RedisCoordinator {
     generation: string,
     token: string,
   ): Promise<boolean> {
-    return (await this.#fill(keysOf(key), [raw, ttlMs, generation, token])) === 1
+    return (await this.#fill(keysOf(key), [raw, ttlMs, generation, token, this.#unique])) === 1
   }
 
   async release(key: string, token: string): Promise<void> {
@@ -76,6 +94,9 @@ export class RedisCoordinator {
 
   /** Calls for several keys go out together on the one connection: one round trip. */
   async invalidate(keys: readonly string[], generationTtlMs: number): Promise<void> {
-    await Promise.all(keys.map((key) => this.#invalidate(keysOf(key), [generationTtlMs])))
+    const generation = randomUUID()
+    await Promise.all(
+      keys.map((key) => this.#invalidate(keysOf(key), [generationTtlMs, generation, this.#unique])),
+    )
   }
 }

@@ -1,33 +1,44 @@
 import type { Redis } from 'ioredis'
 import type { TagStore } from '../tag-versions.js'
+import { defineScript, loadScript, type ScriptCall } from './scripts.js'
 
-/** Tag versions in one Redis hash, `${keyPrefix}${name}:tags`: tag → version. */
+const raiseTags = loadScript('raise-tags.lua', { name: 'cacheRaiseTags', numberOfKeys: 1 })
+
+/**
+ * Tag versions in one Redis hash, `${keyPrefix}${name}:tags`: tag → version, moved only by
+ * raise-tags.lua, which first raises each version to the caller's copy (so a hash Redis lost
+ * is re-created from what the instances know instead of counting from 1 again).
+ */
 export class RedisTagStore implements TagStore {
-  readonly #redis: Redis
   readonly #key: string
+  readonly #raise: ScriptCall
 
   constructor(redis: Redis, key: string) {
-    this.#redis = redis
     this.#key = key
+    this.#raise = defineScript(redis, raiseTags)
   }
 
-  async load(): Promise<Record<string, number>> {
-    const stored = await this.#redis.hgetall(this.#key)
-    return Object.fromEntries(
-      Object.entries(stored).map(([tag, version]) => [tag, Number(version)]),
-    )
+  async sync(known: Readonly<Record<string, number>>): Promise<Record<string, number>> {
+    return this.#call('0', known)
   }
 
-  async bump(tags: readonly string[]): Promise<Record<string, number>> {
-    const transaction = this.#redis.multi()
-    for (const tag of tags) transaction.hincrby(this.#key, tag, 1)
-    const results = (await transaction.exec()) ?? []
-    return Object.fromEntries(
-      tags.map((tag, index) => {
-        const [error, version] = results[index] ?? [new Error('no reply')]
-        if (error) throw error
-        return [tag, Number(version)]
-      }),
-    )
+  async bump(
+    tags: readonly string[],
+    known: Readonly<Record<string, number>>,
+  ): Promise<Record<string, number>> {
+    return this.#call('1', Object.fromEntries(tags.map((tag) => [tag, known[tag] ?? 0])))
+  }
+
+  async #call(move: '0' | '1', versions: Readonly<Record<string, number>>) {
+    const reply = await this.#raise([this.#key], [move, ...Object.entries(versions).flat()])
+    if (!Array.isArray(reply)) {
+      throw new TypeError(`raise-tags.lua answered ${String(reply)} for ${this.#key}`)
+    }
+    const stored: Record<string, number> = {}
+    for (let index = 0; index + 1 < reply.length; index += 2) {
+      const version = Number(reply[index + 1])
+      if (Number.isSafeInteger(version)) stored[String(reply[index])] = version
+    }
+    return stored
   }
 }

@@ -31,6 +31,9 @@ function toAppError(error: FastifyError): AppError {
 }
 
 export function sendProblem(reply: FastifyReply, request: FastifyRequest, error: AppError) {
+  if (error.retryAfterSeconds !== undefined) {
+    reply.header('retry-after', String(error.retryAfterSeconds))
+  }
   return reply
     .code(error.status)
     .type('application/problem+json')
