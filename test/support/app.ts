@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../src/app.js'
 import { type Config, loadConfig } from '../../src/config.js'
+import { queuePrefix } from '../../src/queues/catalog-queue.js'
 import { type Dependencies, openDependencies } from '../../src/start/dependencies.js'
 import { type TestDialect, testDialects } from './databases.js'
 import { deleteByPrefix, REDIS_URL, uniquePrefix } from './redis.js'
@@ -60,7 +61,7 @@ export async function startTestApp(
     async close() {
       await app.close()
       await deleteByPrefix(dependencies.redis, config.REDIS_KEY_PREFIX)
-      await deleteByPrefix(dependencies.redis, `{${config.QUEUE_PREFIX}}`)
+      await deleteByPrefix(dependencies.redis, queuePrefix(config))
       await dependencies.close()
       await database.cleanup()
     },

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../src/app.js'
 import { createRedisClient } from '../../src/cache/index.js'
 import type { Config } from '../../src/config.js'
+import { queuePrefix } from '../../src/queues/catalog-queue.js'
 import { openDependencies } from '../../src/start/dependencies.js'
 import { sqlite, testConfig } from './app.js'
 import type { TestDialect } from './databases.js'
@@ -51,7 +52,7 @@ export async function startCluster(
     async close() {
       await Promise.all(apps.map((app) => app.close()))
       await deleteByPrefix(dependencies.redis, config.REDIS_KEY_PREFIX)
-      await deleteByPrefix(dependencies.redis, `{${config.QUEUE_PREFIX}}`)
+      await deleteByPrefix(dependencies.redis, queuePrefix(config))
       for (const redis of clients) redis.disconnect()
       await dependencies.close()
       await database.cleanup()
