@@ -309,8 +309,8 @@ async function unlessBusy<T>(pending: Promise<T>): Promise<T> {
     if (error instanceof HoldUnavailable) {
       throw new AppError(
         'service_unavailable',
-        'Redis did not answer, and a deferred write to this product may be waiting there: ' +
-          'nothing was changed; retry',
+        'A deferred write to this product may be waiting in Redis, and it could not be ' +
+          'checked or persisted first: nothing was changed; retry',
         { cause: error, retryAfterSeconds: 2 },
       )
     }

@@ -128,12 +128,17 @@ export class RedisDurability {
     return next
   }
 
+  /** One CONFIG GET per setting (Redis before 7 takes one pattern), sent together. */
   async #readSettings(): Promise<Settings> {
-    const reply = (await this.#redis.call('CONFIG', 'GET', ...SETTINGS)) as unknown
-    if (!Array.isArray(reply)) throw new TypeError(`CONFIG GET answered ${String(reply)}`)
+    const replies = await Promise.all(
+      SETTINGS.map((name) => this.#redis.call('CONFIG', 'GET', name) as Promise<unknown>),
+    )
     const settings: Record<string, string> = {}
-    for (let index = 0; index + 1 < reply.length; index += 2) {
-      settings[String(reply[index])] = String(reply[index + 1])
+    for (const reply of replies) {
+      if (!Array.isArray(reply)) throw new TypeError(`CONFIG GET answered ${String(reply)}`)
+      for (let index = 0; index + 1 < reply.length; index += 2) {
+        settings[String(reply[index])] = String(reply[index + 1])
+      }
     }
     return settings
   }
