@@ -14,7 +14,10 @@ export const PROTECTIONS = [
   'reset-detection',
   /** A fill that started before Redis lost its data is never stored after. */
   'unique-generations',
-  /** The bus retries publishes and tells peers when they may have missed one. */
+  /**
+   * The bus retries publishes and tells peers when they may have missed one; an invalidation
+   * Redis did not take is tried again until it lands.
+   */
   'bus-recovery',
 ] as const
 

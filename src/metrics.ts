@@ -93,6 +93,23 @@ export function createMetrics() {
       labelNames: ['direction'],
       registers,
     }),
+    cacheBusPublishRetries: new Counter({
+      name: 'cache_bus_publish_retries_total',
+      help: 'Invalidation bus publishes that failed and were tried again, in order',
+      registers,
+    }),
+    cacheBusDropped: new Counter<'reason'>({
+      name: 'cache_bus_dropped_total',
+      help: 'Invalidations the bus gave up on (expired: not delivered in its retry window; overflow; closed); peers then clear their L1',
+      labelNames: ['reason'],
+      registers,
+    }),
+    cacheBusMessagesLost: new Counter<'reason'>({
+      name: 'cache_bus_messages_lost_total',
+      help: 'Times this instance learned it may have missed invalidations (sequence gap, silent peer, deaf or resubscribed) and cleared its L1',
+      labelNames: ['reason'],
+      registers,
+    }),
     cacheCircuitState: new Gauge({
       name: 'cache_circuit_state',
       help: 'Redis circuit breaker: 0 closed (calling Redis), 1 half-open (probing), 2 open (not calling)',
@@ -243,6 +260,18 @@ export function repositoryMetricsObserver(
   }
 }
 
+/** How long a scrape waits for the queue's counts before leaving them out. */
+const QUEUE_COUNT_TIMEOUT_MS = 500
+
+/** `pending`'s value, or undefined once `ms` have passed. */
+function withinMs<T>(ms: number, pending: Promise<T>): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(resolve, ms, undefined)
+  })
+  return Promise.race([pending, timeout]).finally(() => clearTimeout(timer))
+}
+
 /** The states BullMQ counts a queue's jobs in; a closed set for the `state` label. */
 const QUEUE_STATES = ['waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized'] as const
 
@@ -257,8 +286,13 @@ export function observeQueue(
     labelNames: ['queue', 'state'],
     registers: [metrics.registry],
     async collect() {
-      const counts = await queue.getJobCounts(...QUEUE_STATES).catch(() => undefined)
-      if (!counts) return // Redis is down: no figure rather than a wrong one
+      // The queue's connection has no command timeout: a hung Redis must not hang the scrape
+      // (and with it every other metric, the circuit's state included).
+      const counts = await withinMs(
+        QUEUE_COUNT_TIMEOUT_MS,
+        queue.getJobCounts(...QUEUE_STATES).catch(() => undefined),
+      )
+      if (!counts) return // Redis is down or hung: no figure rather than a wrong one
       for (const state of QUEUE_STATES) this.set({ queue: queue.name, state }, counts[state] ?? 0)
     },
   })

@@ -91,6 +91,7 @@ export async function openServices(
       tagFloor: protectionOn(config, 'tag-floor'),
       resetDetection: protectionOn(config, 'reset-detection'),
       uniqueGenerations: protectionOn(config, 'unique-generations'),
+      retryInvalidations: protectionOn(config, 'bus-recovery'),
     },
     l1,
     bus,
@@ -201,12 +202,26 @@ async function openCacheStack(config: Config, redis: Redis, metrics: Metrics, lo
     ttlMs: config.L1_TTL_SECONDS * 1000,
   })
   observeMemoryTier(metrics, l1)
-  const { cacheBusMessages } = metrics
+  const { cacheBusMessages, cacheBusPublishRetries, cacheBusDropped, cacheBusMessagesLost } =
+    metrics
+  const recovers = protectionOn(config, 'bus-recovery')
   const bus = new InvalidationBus({
     publisher: redis,
     channel: `${config.REDIS_KEY_PREFIX}cache:bus`,
+    // With the protection off (to teach what it prevents): one try per publish, and no
+    // heartbeats, so a peer never learns of an invalidation it missed.
+    ...(recovers ? {} : { retryWindowMs: 0, heartbeatMs: 0 }),
     observer: {
       sent: () => cacheBusMessages.inc({ direction: 'sent' }),
+      retried: () => cacheBusPublishRetries.inc(),
+      dropped: (reason) => {
+        cacheBusDropped.inc({ reason })
+        logger.warn({ reason }, 'cache bus gave up on an invalidation; peers will clear their L1')
+      },
+      messagesLost: (reason) => {
+        cacheBusMessagesLost.inc({ reason })
+        logger.info({ reason }, 'cache bus: invalidations may have been missed; L1 cleared')
+      },
       received: () => cacheBusMessages.inc({ direction: 'received' }),
       rejected: (reason) => {
         cacheBusMessages.inc({ direction: 'rejected' })

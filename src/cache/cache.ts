@@ -6,6 +6,7 @@ import { decodeEntry, type Entry, encodeEntry } from './entry.js'
 import { lifetimeMs, lookup, newEntry, redisTtlMs } from './entry-lifetime.js'
 import { FailSafeBackoff } from './fail-safe-backoff.js'
 import { isFresh, isWithinGrace, shouldRefreshEarly } from './freshness.js'
+import { InvalidationRetries } from './invalidation-retries.js'
 import { entryKey, keyNamespace } from './keys.js'
 import { withinTimeout } from './loader-timeout.js'
 import type { MemoryTier } from './memory/memory-tier.js'
@@ -65,6 +66,7 @@ export class Cache<T> implements ReadThroughCache<T> {
   readonly #tags: TagVersions
   readonly #loads = new SingleFlight<Entry<T> | undefined>()
   readonly #backoff: FailSafeBackoff
+  readonly #retries = new InvalidationRetries()
   /** Counts invalidations this instance has made or heard of: an L1 fill is kept only if none came during its load. */
   #invalidations = 0
   #stopListening: Array<() => void> = []
@@ -123,8 +125,14 @@ export class Cache<T> implements ReadThroughCache<T> {
             this.#invalidated()
           }
         }),
-        // Messages may have been lost while the subscriber was away: trust no L1 entry.
-        this.#bus.onResubscribe(() => this.#dropLocal()),
+        // Messages may have been lost (a gap in a peer's numbers, a silent peer, this
+        // subscription deaf or back after a drop): trust no L1 entry, and re-read the versions
+        // now rather than on the next tick (a lost version bump or tag invalidation).
+        this.#bus.onMessagesLost(() => {
+          this.#dropLocal()
+          void this.#version.refresh()
+          void this.#tags.refresh().catch(() => {}) // reported by the guard
+        }),
       )
     }
     await whenReady(this.#redis, READY_WAIT_MS)
@@ -132,6 +140,7 @@ export class Cache<T> implements ReadThroughCache<T> {
   }
 
   async close(): Promise<void> {
+    this.#retries.close()
     for (const stop of this.#stopListening) stop()
     this.#stopListening = []
     await this.#shared.stop()
@@ -168,9 +177,34 @@ export class Cache<T> implements ReadThroughCache<T> {
     return lookup(loaded, 'miss')
   }
 
+  /**
+   * Drops the entry everywhere. When Redis does not take it, the other instances are still told
+   * (their L1s drop it), the call rejects, and the cache keeps trying in the background until
+   * Redis does, telling them again then (they may have read the old entry back meanwhile).
+   */
   async delete(id: string): Promise<void> {
     const key = entryKey(this.#namespace, await this.#version.confirmedVersion(), id)
     this.#dropLocal([key])
+    const message: BusMessage = { op: 'delete', cache: this.name, keys: [key] }
+    try {
+      await this.#invalidateL2(key)
+    } catch (error) {
+      this.#retryLater(`delete ${key}`, async () => {
+        await this.#invalidateL2(key)
+        this.#dropLocal([key]) // what this instance read back meanwhile
+        await this.#publish(message)
+      })
+      await this.#publish(message)
+      throw error
+    }
+    await this.#publish(message)
+  }
+
+  #retryLater(id: string, invalidate: () => Promise<void>): void {
+    if (this.#options.protections.retryInvalidations) this.#retries.add(id, invalidate)
+  }
+
+  async #invalidateL2(key: string): Promise<void> {
     const started = performance.now()
     try {
       await this.#guard.require('invalidate', () =>
@@ -179,7 +213,6 @@ export class Cache<T> implements ReadThroughCache<T> {
     } finally {
       this.#timeTier('l2', 'delete', started)
     }
-    await this.#publish({ op: 'delete', cache: this.name, keys: [key] })
   }
 
   async bumpVersion(): Promise<number> {
@@ -189,11 +222,20 @@ export class Cache<T> implements ReadThroughCache<T> {
     return version
   }
 
+  /** Rejects when Redis does not take it, and keeps trying in the background until it does. */
   async invalidateTags(tags: readonly string[]): Promise<void> {
     if (tags.length === 0) return
-    const versions = await this.#tags.invalidate(tags)
-    this.#invalidated()
-    await this.#publish({ op: 'tags', cache: this.name, tags: versions })
+    const invalidate = async () => {
+      const versions = await this.#tags.invalidate(tags)
+      this.#invalidated()
+      await this.#publish({ op: 'tags', cache: this.name, tags: versions })
+    }
+    try {
+      await invalidate()
+    } catch (error) {
+      this.#retryLater(`tags ${JSON.stringify([...tags].sort())}`, invalidate)
+      throw error
+    }
   }
 
   async #publish(message: BusMessage): Promise<void> {

@@ -77,6 +77,7 @@ export function resolveCacheOptions<T>(raw: CacheOptions<T>): ResolvedCacheOptio
       tagFloor: raw.protections?.tagFloor ?? true,
       resetDetection: raw.protections?.resetDetection ?? true,
       uniqueGenerations: raw.protections?.uniqueGenerations ?? true,
+      retryInvalidations: raw.protections?.retryInvalidations ?? true,
     },
     countLateTimeouts: raw.countLateTimeouts ?? false,
     observer: { ...silentObserver, ...raw.observer },

@@ -119,6 +119,11 @@ export interface CacheProtections {
    * vanished fences the fill: a load that saw the data before a loss never stores it after. @default true
    */
   uniqueGenerations?: boolean
+  /**
+   * An invalidation Redis did not take is tried again in the background until it lands (and
+   * the other instances told again), instead of leaving the old entry for its TTL. @default true
+   */
+  retryInvalidations?: boolean
 }
 
 export interface CacheOptions<T> {

@@ -129,10 +129,7 @@ export class ProductCatalog {
     { respondAsync = false }: { respondAsync?: boolean } = {},
   ): Promise<{ product: Product; deferred: boolean }> {
     if (this.#writeBehind.defers(respondAsync)) {
-      const staged = await orUnavailable(
-        'the write',
-        this.#writeBehind.stage(id, fields, expectedVersion),
-      )
+      const staged = await this.#stageOrUnavailable(id, fields, expectedVersion)
       if (staged.status === 'not_found') throw notFound(id)
       if (staged.status === 'precondition_failed') throw versionMismatch(staged.currentVersion)
       return { product: staged.product, deferred: true }
@@ -145,6 +142,27 @@ export class ProductCatalog {
       ),
     )
     return { product: await this.#settle(outcome, id), deferred: false }
+  }
+
+  /**
+   * A staging call that failed may still have run in Redis (a timeout during a stall): the 503
+   * says so, and If-Match on the retry makes it safe.
+   */
+  async #stageOrUnavailable(
+    id: number,
+    fields: Partial<ProductFields>,
+    expectedVersion: number | undefined,
+  ) {
+    try {
+      return await this.#writeBehind.stage(id, fields, expectedVersion)
+    } catch (error) {
+      const detail =
+        error instanceof WriteContention
+          ? 'Other writes kept the product busy; retry'
+          : 'Redis did not answer in time: the write may or may not have been staged; read the ' +
+            'product, then retry with If-Match'
+      throw new AppError('service_unavailable', detail, { cause: error })
+    }
   }
 
   async remove(id: number, expectedVersion?: number): Promise<void> {

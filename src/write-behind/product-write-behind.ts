@@ -233,6 +233,11 @@ export class ProductWriteBehind {
       } catch (error) {
         this.#onError(error, 'hold a product for a synchronous write')
         if (this.#nothingCanBeStaged()) return false
+        // A hold call that timed out may still run once Redis answers: free it then, or stagers
+        // would find the product busy until the hold lapses.
+        void retryWithin(Date.now() + HOLD_TTL_MS, () =>
+          this.#pending.release(id, token, undefined),
+        ).catch(() => {})
         throw new HoldUnavailable(`Redis did not answer within ${REDIS_WAIT_MS} ms`, {
           cause: error,
         })

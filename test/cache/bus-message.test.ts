@@ -5,6 +5,7 @@ import {
   type BusRejectReason,
   decodeBusMessage,
   encodeBusMessage,
+  type WireMessage,
 } from '../../src/cache/bus/bus-message.js'
 
 const FROM = 'instance-a'
@@ -54,6 +55,22 @@ describe('decodeBusMessage: valid messages', () => {
       cache: 'product',
       version: 3,
     })
+  })
+
+  it.each<[string, WireMessage, number]>([
+    ['an invalidation', { op: 'delete', cache: 'p', keys: ['k'] }, 7],
+    ['the largest number', { op: 'version', cache: 'p', version: 2 }, Number.MAX_SAFE_INTEGER],
+    ['a heartbeat', { op: 'heartbeat' }, 3],
+    ['a heartbeat before any invalidation', { op: 'heartbeat' }, 0],
+    ['a bye', { op: 'bye' }, 12],
+  ])('round-trips the sequence number of %s', (_, message, seq) => {
+    const encoded = encodeBusMessage(FROM, message, seq)
+    expect(JSON.parse(encoded)).toEqual({ v: 1, from: FROM, seq, ...message })
+    expect(decodeBusMessage(encoded)).toEqual({ ok: true, from: FROM, seq, message })
+  })
+
+  it('takes an invalidation without a sequence number, as instances from before it send', () => {
+    expect(decodeBusMessage(wire({}))).toMatchObject({ ok: true, seq: undefined })
   })
 
   it('counts a key in UTF-8 bytes, as Redis does', () => {
@@ -141,6 +158,14 @@ describe('decodeBusMessage: rejected messages', () => {
     ['a tag version null', wire({ op: 'tags', tags: { t: null } }), 'invalid-shape'],
     ['1,001 tags', wire({ op: 'tags', tags: manyTags(1001) }), 'too-large'],
     ['over 2 MiB', ' '.repeat(BUS_LIMITS.encodedLength + 1), 'too-large'],
+    ['seq -1', wire({ seq: -1 }), 'invalid-shape'],
+    ['seq 1.5', wire({ seq: 1.5 }), 'invalid-shape'],
+    ['seq "3"', wire({ seq: '3' }), 'invalid-shape'],
+    ['seq null', wire({ seq: null }), 'invalid-shape'],
+    ['seq unsafe', wire({ seq: 2 ** 53 }), 'invalid-shape'],
+    ['a heartbeat without seq', wire({ op: 'heartbeat' }), 'invalid-shape'],
+    ['a bye without seq', wire({ op: 'bye' }), 'invalid-shape'],
+    ['a heartbeat in capitals', wire({ op: 'HEARTBEAT', seq: 1 }), 'invalid-shape'],
   ]
 
   it.each(rejected)('rejects %s', (_, raw, reason) => {
@@ -181,6 +206,14 @@ describe('encodeBusMessage', () => {
     ['an unknown op', { op: 'clear', cache: 'p' } as unknown as BusMessage],
   ])('refuses a message receivers would reject: %s', (_, message) => {
     expect(() => encodeBusMessage(FROM, message)).toThrow(RangeError)
+  })
+
+  it.each<[string, WireMessage, number | undefined]>([
+    ['a negative number', { op: 'delete', cache: 'p', keys: ['k'] }, -1],
+    ['a fractional number', { op: 'delete', cache: 'p', keys: ['k'] }, 0.5],
+    ['a heartbeat without one', { op: 'heartbeat' }, undefined],
+  ])('refuses a sequence number receivers would reject: %s', (_, message, seq) => {
+    expect(() => encodeBusMessage(FROM, message, seq)).toThrow(RangeError)
   })
 
   it('refuses a bad instance id', () => {

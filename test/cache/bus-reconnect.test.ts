@@ -4,7 +4,7 @@ import { Redis } from 'ioredis'
 import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import type { BusMessage } from '../../src/cache/bus/bus-message.js'
 import type { InvalidationBusOptions } from '../../src/cache/bus/bus-options.js'
-import { InvalidationBus } from '../../src/cache/bus/invalidation-bus.js'
+import { InvalidationBus, type MessagesLostHandler } from '../../src/cache/bus/invalidation-bus.js'
 import { createRedisClient } from '../../src/cache/redis/client.js'
 import { type RedisServer, startRedisServer, uniquePrefix } from '../support/redis.js'
 import { adminClient, connectClient, waitUntil } from './helpers.js'
@@ -43,15 +43,16 @@ const channelName = () => `${uniquePrefix()}cache:bus`
 const deleteKey = (key: string): BusMessage => ({ op: 'delete', cache: 'product', keys: [key] })
 
 describe('InvalidationBus through Redis outages', () => {
-  it('subscribes again after Redis restarts, fires onResubscribe once per outage, and fails publish fast meanwhile', async () => {
+  it('subscribes again after Redis restarts, runs the lost-messages handlers once per outage, and fails publish fast meanwhile', async () => {
     const server = await ownServer()
     const publisher = await connectClient(server.url, 500)
     const channel = channelName()
     const observer = spyObserver()
-    const a = await startBus({ publisher, channel, instanceId: 'a', observer })
+    // One attempt, as before the outbox: a retry could arrive before B is back, or after.
+    const a = await startBus({ publisher, channel, instanceId: 'a', observer, retryWindowMs: 0 })
     const b = await startBus({ publisher, channel, instanceId: 'b' })
-    const resubscribed = vi.fn()
-    b.onResubscribe(resubscribed)
+    const lost = vi.fn<MessagesLostHandler>()
+    b.onMessagesLost(lost)
     const atB = collect(b)
     expect(b.connected).toBe(true)
 
@@ -69,7 +70,7 @@ describe('InvalidationBus through Redis outages', () => {
       expect(await a.publish(deleteKey(`after-${outage}`))).toBe(true)
       await waitUntil(() => atB.length === outage, 'B receives again')
       // Checked after a message went round, so a late second call would have shown by now.
-      expect(resubscribed).toHaveBeenCalledTimes(outage)
+      expect(lost.mock.calls).toEqual(Array(outage).fill(['resubscribed']))
     }
     expect(atB).toEqual([deleteKey('after-1'), deleteKey('after-2')])
     // One subscription per bus on the restarted (empty) server: none lost, none doubled.
@@ -85,8 +86,8 @@ describe('InvalidationBus through Redis outages', () => {
     const observer = spyObserver()
     const bus = new InvalidationBus({ publisher, channel, startTimeoutMs: 200, observer })
     onTestFinished(() => bus.close())
-    const resubscribed = vi.fn()
-    bus.onResubscribe(resubscribed)
+    const lost = vi.fn<MessagesLostHandler>()
+    bus.onMessagesLost(lost)
     const received = collect(bus)
 
     const started = performance.now()
@@ -98,7 +99,7 @@ describe('InvalidationBus through Redis outages', () => {
     await server.restart()
     await waitUntil(() => bus.connected, 'the bus subscribes once Redis is up')
     // The app ran unsubscribed after start() gave up: its L1 may have missed a message.
-    expect(resubscribed).toHaveBeenCalledOnce()
+    expect(lost.mock.calls).toEqual([['resubscribed']])
     const sender = await startBus({ publisher: await connectClient(server.url), channel })
     await sender.publish(deleteKey('k1'))
     await waitUntil(() => received.length === 1, 'the message arrives')
@@ -133,15 +134,15 @@ describe('InvalidationBus through Redis outages', () => {
     const observer = spyObserver()
     // The subscriber is duplicated from the publisher, so it goes through the proxy too.
     const bus = await startBus({ publisher: await connectClient(proxy.url), channel, observer })
-    const resubscribed = vi.fn()
-    bus.onResubscribe(resubscribed)
+    const lost = vi.fn<MessagesLostHandler>()
+    bus.onMessagesLost(lost)
     const received = collect(bus)
 
     proxy.cutNextSubscribe()
     proxy.cutAll()
     await waitUntil(() => proxy.subscribesCut === 1 && bus.connected, 'the bus subscribes again')
 
-    expect(resubscribed).toHaveBeenCalledOnce()
+    expect(lost.mock.calls).toEqual([['resubscribed']])
     expect(observer.error).toHaveBeenCalledWith(
       expect.objectContaining({ name: 'MaxRetriesPerRequestError' }),
     )

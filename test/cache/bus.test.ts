@@ -53,7 +53,7 @@ describe('InvalidationBus', () => {
       start('c', observers[2]),
     ])
     const resubscribed = vi.fn()
-    for (const bus of [a, b, c]) bus.onResubscribe(resubscribed)
+    for (const bus of [a, b, c]) bus.onResubscribe(resubscribed) // the old name of onMessagesLost
     const [atA, atB, atC] = [collect(a), collect(b), collect(c)]
     expect([a.connected, b.connected, c.connected]).toEqual([true, true, true])
 
@@ -199,7 +199,9 @@ describe('InvalidationBus', () => {
 
     expect(await sender.publish({ op: 'delete', cache: 'product', keys: [] })).toBe(false)
     expect(await sender.publish({ op: 'version', cache: 'product', version: 0 })).toBe(false)
-    expect(observer.error).toHaveBeenCalledTimes(2)
+    const heartbeat = { op: 'heartbeat' } as unknown as BusMessage // the bus's own
+    expect(await sender.publish(heartbeat)).toBe(false)
+    expect(observer.error).toHaveBeenCalledTimes(3)
     expect(observer.error).toHaveBeenCalledWith(expect.any(RangeError))
 
     await sender.publish(deleteKey('k1'))
@@ -217,6 +219,19 @@ describe('InvalidationBus', () => {
     expect(() => new InvalidationBus({ publisher, channel: 'c', startTimeoutMs: -1 })).toThrow(
       RangeError,
     )
+    for (const bad of [
+      { retryWindowMs: -1 },
+      { retryWindowMs: Number.NaN },
+      { outboxLimit: 0 },
+      { outboxLimit: 1.5 },
+      { heartbeatMs: -1 },
+      { heartbeatMs: 100, peerSilenceMs: 100 }, // every peer would be found silent between beats
+      { closeTimeoutMs: Number.POSITIVE_INFINITY },
+    ]) {
+      expect(() => new InvalidationBus({ publisher, channel: 'c', ...bad })).toThrow(RangeError)
+    }
+    // Heartbeats off: no silence to judge, so no bound on it either.
+    expect(() => new InvalidationBus({ publisher, channel: 'c', heartbeatMs: 0 })).not.toThrow()
     expect(new InvalidationBus({ publisher, channel: 'c' }).instanceId).toMatch(/^[0-9a-f-]{36}$/)
   })
 
@@ -230,7 +245,8 @@ describe('InvalidationBus', () => {
 
     expect(bus.connected).toBe(false)
     await expect(publisher.ping()).resolves.toBe('PONG')
-    expect(await bus.publish(deleteKey('k1'))).toBe(true) // publishing needs only the publisher
+    // Nothing goes out after the bye: peers have forgotten this instance.
+    expect(await bus.publish(deleteKey('k1'))).toBe(false)
   })
 
   it('ends the wait of a start() still waiting when closed', async () => {

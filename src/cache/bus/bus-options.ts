@@ -2,31 +2,77 @@ import { randomUUID } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import { type BusRejectReason, isValidInstanceId } from './bus-message.js'
 
-/** Hooks the application wires to its metrics and logs. */
+/**
+ * Why the lost-messages handlers ran: a closed set, fit for a metrics label.
+ * - `sequence`: a peer's message numbers skipped one (it dropped a message, or this one missed it);
+ * - `silence`: a peer went quiet for longer than `peerSilenceMs` (its publishes may be failing);
+ * - `deaf`: this instance's own messages stopped coming back: its subscription hears nothing;
+ * - `resubscribed`: the subscription is back after a gap in which messages may have been lost.
+ */
+export type BusLossReason = 'sequence' | 'silence' | 'deaf' | 'resubscribed'
+
+/** Why an invalidation left the outbox unsent: a closed set, fit for a metrics label. */
+export type BusDropReason = 'expired' | 'overflow' | 'closed'
+
+/** Hooks the application wires to its metrics and logs. Heartbeats and byes are not counted. */
 export interface BusObserver {
-  /** Redis took a published message. */
+  /** Redis took a published invalidation. */
   sent?(): void
-  /** A valid message from another instance arrived (before the handlers run). */
+  /** A valid invalidation from another instance arrived (before the handlers run). */
   received?(): void
   /** A received message was dropped. `reason` is a closed set, fit for a metrics label; `detail` is for logs. */
   rejected?(reason: BusRejectReason, detail: string): void
-  /** A publish failed, the subscriber connection failed (each failed reconnect too), or a handler threw. */
+  /** A publish attempt failed; the invalidations it carried stay queued and are tried again. */
+  retried?(): void
+  /** An invalidation was given up on; peers learn of it (see `BusLossReason`). */
+  dropped?(reason: BusDropReason): void
+  /** The lost-messages handlers are being called: this instance drops its L1. */
+  messagesLost?(reason: BusLossReason): void
+  /**
+   * The first failed publish after a success (not each retry), the subscriber connection failing
+   * (each failed reconnect too), the subscription found deaf, or a handler throwing.
+   */
   error?(error: unknown): void
 }
 
 export interface InvalidationBusOptions {
   /**
    * The app's command client (see `createRedisClient`), used to PUBLISH and duplicated for the
-   * subscriber. Owned by the caller. `publish()` answers as fast as it fails: with that client,
-   * at once while Redis is down and after its command timeout when Redis hangs.
+   * subscriber. Owned by the caller. Best with a command timeout and no offline queue, as that
+   * client has: an attempt then fails as fast as Redis does.
    */
   publisher: Redis
   /** Channel name, e.g. `${keyPrefix}cache:bus`. */
   channel: string
-  /** Identifies this instance (1 to 128 characters); its own messages are ignored on receipt. @default a random UUID */
+  /**
+   * Identifies this instance (1 to 128 characters); its own messages are ignored on receipt.
+   * Must be new each run: peers track message numbers per id. @default a random UUID
+   */
   instanceId?: string
   /** How long `start()` waits for the first subscription before it resolves anyway. @default 1000 */
   startTimeoutMs?: number
+  /**
+   * How long an invalidation Redis did not take is tried again (in order, backing off from 50 ms
+   * to 1 s) before it is dropped; 0 means one attempt. @default 5000
+   */
+  retryWindowMs?: number
+  /** Invalidations waiting to be sent, at most; beyond, the oldest is dropped. @default 10000 */
+  outboxLimit?: number
+  /**
+   * Every instance publishes a heartbeat this often (when it has nothing else to send), so that
+   * its peers can tell silence from calm. 0 turns heartbeats and silence detection off: peers then
+   * learn of a lost invalidation only from the next message that gets through, if one ever does.
+   * Use the same value on every instance. @default 1000
+   */
+  heartbeatMs?: number
+  /**
+   * A peer not heard from for longer than this is presumed to have lost messages: the
+   * lost-messages handlers run. More than `heartbeatMs`, with room for a late timer.
+   * @default 3 × heartbeatMs
+   */
+  peerSilenceMs?: number
+  /** How long `close()` waits for the queued messages (and its bye) to be sent. @default 1000 */
+  closeTimeoutMs?: number
   observer?: BusObserver
 }
 
@@ -35,6 +81,11 @@ export interface ResolvedBusOptions {
   channel: string
   instanceId: string
   startTimeoutMs: number
+  retryWindowMs: number
+  outboxLimit: number
+  heartbeatMs: number
+  peerSilenceMs: number
+  closeTimeoutMs: number
   observer: Required<BusObserver>
 }
 
@@ -48,19 +99,36 @@ export function resolveBusOptions(raw: InvalidationBusOptions): ResolvedBusOptio
       `InvalidationBus option instanceId must be a string of 1 to 128 characters, got ${JSON.stringify(instanceId)}`,
     )
   }
-  const startTimeoutMs = raw.startTimeoutMs ?? 1000
-  if (!(Number.isFinite(startTimeoutMs) && startTimeoutMs >= 0)) {
+  const heartbeatMs = duration('heartbeatMs', raw.heartbeatMs ?? 1000)
+  const peerSilenceMs = duration('peerSilenceMs', raw.peerSilenceMs ?? 3 * heartbeatMs)
+  if (heartbeatMs > 0 && peerSilenceMs <= heartbeatMs) {
     throw new RangeError(
-      `InvalidationBus option startTimeoutMs must be a number >= 0, got ${startTimeoutMs}`,
+      `InvalidationBus option peerSilenceMs must be more than heartbeatMs (${heartbeatMs}), got ${peerSilenceMs}`,
+    )
+  }
+  const outboxLimit = raw.outboxLimit ?? 10_000
+  if (!(Number.isSafeInteger(outboxLimit) && outboxLimit >= 1)) {
+    throw new RangeError(
+      `InvalidationBus option outboxLimit must be an integer >= 1, got ${outboxLimit}`,
     )
   }
   return {
     publisher: raw.publisher,
     channel: raw.channel,
     instanceId,
-    startTimeoutMs,
+    startTimeoutMs: duration('startTimeoutMs', raw.startTimeoutMs ?? 1000),
+    retryWindowMs: duration('retryWindowMs', raw.retryWindowMs ?? 5000),
+    outboxLimit,
+    heartbeatMs,
+    peerSilenceMs,
+    closeTimeoutMs: duration('closeTimeoutMs', raw.closeTimeoutMs ?? 1000),
     observer: guardObserver(raw.observer ?? {}),
   }
+}
+
+function duration(name: string, value: number): number {
+  if (Number.isFinite(value) && value >= 0) return value
+  throw new RangeError(`InvalidationBus option ${name} must be a number >= 0, got ${value}`)
 }
 
 /**
@@ -72,6 +140,9 @@ function guardObserver(observer: BusObserver): Required<BusObserver> {
     sent: () => safely(() => observer.sent?.()),
     received: () => safely(() => observer.received?.()),
     rejected: (reason, detail) => safely(() => observer.rejected?.(reason, detail)),
+    retried: () => safely(() => observer.retried?.()),
+    dropped: (reason) => safely(() => observer.dropped?.(reason)),
+    messagesLost: (reason) => safely(() => observer.messagesLost?.(reason)),
     error: (error) => safely(() => observer.error?.(error)),
   }
 }

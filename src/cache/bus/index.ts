@@ -5,5 +5,14 @@ export {
   type BusOperation,
   type BusRejectReason,
 } from './bus-message.js'
-export type { BusObserver, InvalidationBusOptions } from './bus-options.js'
-export { type BusMessageHandler, InvalidationBus } from './invalidation-bus.js'
+export type {
+  BusDropReason,
+  BusLossReason,
+  BusObserver,
+  InvalidationBusOptions,
+} from './bus-options.js'
+export {
+  type BusMessageHandler,
+  InvalidationBus,
+  type MessagesLostHandler,
+} from './invalidation-bus.js'
