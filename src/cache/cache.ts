@@ -194,7 +194,8 @@ export class Cache<T> implements ReadThroughCache<T> {
         this.#dropLocal([key]) // what this instance read back meanwhile
         await this.#publish(message)
       })
-      await this.#publish(message)
+      // Queued in order on the bus; not awaited: its first attempt would fail the same way.
+      void this.#publish(message)
       throw error
     }
     await this.#publish(message)
