@@ -9,6 +9,7 @@ import {
   type PersistOutcome,
   type ProductWriteBehind,
   REDIS_WAIT_MS,
+  StageUnconfirmed,
   WriteContention,
 } from '../write-behind/product-write-behind.js'
 import {
@@ -145,8 +146,9 @@ export class ProductCatalog {
   }
 
   /**
-   * A staging call that failed may still have run in Redis (a timeout during a stall): the 503
-   * says so, and If-Match on the retry makes it safe.
+   * A staging call that failed is asked about until Redis answers: a 503 then changed nothing,
+   * unless Redis never answered (StageUnconfirmed), which the 503 says; If-Match on the retry
+   * makes it safe either way.
    */
   async #stageOrUnavailable(
     id: number,
@@ -158,9 +160,11 @@ export class ProductCatalog {
     } catch (error) {
       const detail =
         error instanceof WriteContention
-          ? 'Other writes kept the product busy; retry'
-          : 'Redis did not answer in time: the write may or may not have been staged; read the ' +
-            'product, then retry with If-Match'
+          ? 'Other writes kept the product busy; nothing was changed; retry'
+          : error instanceof StageUnconfirmed
+            ? 'Redis did not answer in time: the write may or may not have been staged; read ' +
+              'the product, then retry with If-Match'
+            : 'Redis did not take the write; nothing was changed; retry'
       throw new AppError('service_unavailable', detail, { cause: error })
     }
   }

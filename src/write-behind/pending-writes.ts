@@ -25,6 +25,8 @@ export type StageOutcome =
   | { status: 'busy' }
 
 export interface StageRequest {
+  /** Unique to the write, for its receipt (see `receipt`). */
+  writeId: string
   fields: Partial<ProductFields>
   expectedVersion: number | undefined
   updatedAt: string
@@ -89,6 +91,11 @@ export class PendingWrites {
     return `${this.#tag}:products`
   }
 
+  /** What a write staged, kept RECEIPT_TTL_MS (stage.lua). */
+  #receiptKey(writeId: string): string {
+    return `${this.#tag}:write:${writeId}`
+  }
+
   /** The synchronous writes under way on the product (hold.lua). */
   #holdersKey(id: number): string {
     return `${this.#tag}:holders:${id}`
@@ -127,7 +134,7 @@ export class PendingWrites {
 
   async stage(id: number, request: StageRequest): Promise<StageOutcome> {
     const reply = await this.#stage(
-      [this.keyOf(id), this.idsKey, this.#holdersKey(id)],
+      [this.keyOf(id), this.idsKey, this.#holdersKey(id), this.#receiptKey(request.writeId)],
       [
         id,
         JSON.stringify(request.fields),
@@ -135,6 +142,7 @@ export class PendingWrites {
         request.updatedAt,
         request.base ? JSON.stringify(request.base.row) : '',
         request.base?.seen ?? '',
+        RECEIPT_TTL_MS,
       ],
     )
     const [status, detail = ''] = reply as [string, string?]
@@ -150,6 +158,16 @@ export class PendingWrites {
       default:
         throw new Error(`stage.lua answered ${status}`)
     }
+  }
+
+  /**
+   * What the write `writeId` staged, or undefined if it staged nothing. Asked after a staging
+   * call failed: on the same connection, so Redis answers it only after running that call, if it
+   * ever got it.
+   */
+  async receipt(writeId: string): Promise<Product | undefined> {
+    const state = await this.#redis.get(this.#receiptKey(writeId))
+    return state === null ? undefined : decode(state)
   }
 
   /**
@@ -184,6 +202,9 @@ export class PendingWrites {
     } while (cursor !== '0')
   }
 }
+
+/** Longer than any writer keeps asking whether its write was staged. */
+const RECEIPT_TTL_MS = 600_000
 
 function decode(json: string): Product {
   let value: unknown

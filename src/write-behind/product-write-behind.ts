@@ -16,6 +16,7 @@ import {
   type PendingRecord,
   type PendingWrite,
   type PendingWrites,
+  type StageOutcome,
   UnreadablePendingState,
 } from './pending-writes.js'
 import type { Durability } from './redis-durability.js'
@@ -63,6 +64,14 @@ export interface ProductWriteBehindOptions {
 /** Gave up waiting for a product that other writes kept busy. */
 export class WriteContention extends Error {
   override name = 'WriteContention'
+}
+
+/**
+ * A deferred write's staging call failed, and Redis did not answer within REDIS_WAIT_MS whether
+ * it ran: the write may be staged (then its job and every read will find it) or not.
+ */
+export class StageUnconfirmed extends Error {
+  override name = 'StageUnconfirmed'
 }
 
 /**
@@ -149,11 +158,26 @@ export class ProductWriteBehind {
     fields: Partial<ProductFields>,
     expectedVersion: number | undefined,
   ): Promise<StageResult> {
-    const request = { fields: writableFields(fields), expectedVersion, updatedAt: nowIso() }
+    const writeId = randomUUID()
+    const request = {
+      writeId,
+      fields: writableFields(fields),
+      expectedVersion,
+      updatedAt: nowIso(),
+    }
     let base: { row: Product; seen: string } | undefined
     const deadline = Date.now() + WAIT_MS
     for (;;) {
-      const outcome = await this.#pending.stage(id, { ...request, base })
+      let outcome: StageOutcome
+      try {
+        outcome = await this.#pending.stage(id, { ...request, base })
+      } catch (error) {
+        // The call may still run (a timeout in a stall): answer by what it did, never guess.
+        const staged = await this.#receiptOf(writeId, error)
+        if (staged) outcome = { status: 'staged', state: staged }
+        else if (Date.now() > deadline) throw error
+        else continue // it did not run, and never will: stage again
+      }
       if (outcome.status === 'staged') {
         await this.#afterStaging(id, outcome.state)
         return { status: 'staged', product: outcome.state }
@@ -168,6 +192,21 @@ export class ProductWriteBehind {
       const row = await this.#repository.findById(id)
       if (row === undefined) return { status: 'not_found' }
       base = { row, seen: outcome.seen }
+    }
+  }
+
+  /**
+   * What the write staged, asked until Redis answers (then it has run the failed call, or never
+   * will). Throws StageUnconfirmed if Redis does not answer within REDIS_WAIT_MS.
+   */
+  async #receiptOf(writeId: string, failure: unknown): Promise<Product | undefined> {
+    this.#onError(failure, 'stage a write (asking whether it ran)')
+    try {
+      return await retryWithin(Date.now() + REDIS_WAIT_MS, () => this.#pending.receipt(writeId))
+    } catch (error) {
+      throw new StageUnconfirmed(`Redis did not answer within ${REDIS_WAIT_MS} ms`, {
+        cause: error,
+      })
     }
   }
 

@@ -4,12 +4,15 @@
 --          reason (see settle.lua)
 -- KEYS[2]: the set of product ids with a pending write
 -- KEYS[3]: the product's synchronous-write holders (see hold.lua)
+-- KEYS[4]: this write's receipt: the state it staged, kept a while, so that a writer whose call
+--          timed out (in a stall, Redis may run it later) can ask whether it ran
 -- ARGV[1]: the product id (the member of KEYS[2])
 -- ARGV[2]: the fields to write, a JSON object
 -- ARGV[3]: the version If-Match expects, or '' for any
 -- ARGV[4]: the new updated_at (ISO-8601)
 -- ARGV[5]: the database row (JSON) to build on when nothing is pending, or '' to ask first
 -- ARGV[6]: the hash's version the caller saw before it read that row ('' for no hash)
+-- ARGV[7]: how long the receipt is kept, in ms
 -- Returns {'staged', state}, {'need_base', version seen now}, {'precondition_failed', current
 -- version} or {'busy'} while a synchronous write holds the product.
 local time = redis.call('TIME')
@@ -43,4 +46,5 @@ local state = cjson.encode(base)
 redis.call('HSET', KEYS[1], 'version', base.version, 'state', state)
 redis.call('PERSIST', KEYS[1]) -- a pending write never expires
 redis.call('SADD', KEYS[2], ARGV[1])
+redis.call('SET', KEYS[4], state, 'PX', ARGV[7])
 return {'staged', state}
