@@ -67,7 +67,7 @@ export async function openServices(
       lastWarnedAt = Date.now()
       logger.warn({ err: error, cache, operation }, 'cache call failed; carrying on without Redis')
     },
-    // Each cache notices on its own; the list pages' cache says what else was lost.
+    // Each cache notices on its own; the products' notice says, once, what else was lost.
     (cache) => {
       if (cache !== 'product') return
       logger.error(
