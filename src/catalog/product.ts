@@ -1,15 +1,22 @@
 import { type Static, Type } from 'typebox'
 import { Compile } from 'typebox/compile'
 
+/** The lengths of the free-text fields, shared with the request schemas (which add formats). */
+export const TEXT_LENGTHS = {
+  name: { minLength: 1, maxLength: 200 },
+  description: { maxLength: 5000 },
+  category: { minLength: 1, maxLength: 64 },
+} as const
+
 /** The fields a client writes. `additionalProperties: false`: an unknown field is a 400, not ignored. */
 export const ProductFieldsSchema = Type.Object(
   {
     sku: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._-]+$' }),
-    name: Type.String({ minLength: 1, maxLength: 200 }),
-    description: Type.String({ maxLength: 5000 }),
+    name: Type.String(TEXT_LENGTHS.name),
+    description: Type.String(TEXT_LENGTHS.description),
     price_cents: Type.Integer({ minimum: 0, maximum: 2_000_000_000 }),
     currency: Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code, e.g. USD' }),
-    category: Type.String({ minLength: 1, maxLength: 64 }),
+    category: Type.String(TEXT_LENGTHS.category),
     stock: Type.Integer({ minimum: 0, maximum: 2_000_000_000 }),
   },
   { additionalProperties: false },

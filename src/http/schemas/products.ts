@@ -1,6 +1,12 @@
 import { Type } from 'typebox'
-import { ProductFieldsSchema, ProductPageSchema, ProductSchema } from '../../catalog/product.js'
+import {
+  ProductFieldsSchema,
+  ProductPageSchema,
+  ProductSchema,
+  TEXT_LENGTHS,
+} from '../../catalog/product.js'
 import { IdString } from './common.js'
+import { MULTI_LINE_TEXT, SINGLE_LINE_TEXT } from './stored-text.js'
 
 export { ProductFieldsSchema, ProductPageSchema, ProductSchema }
 
@@ -11,7 +17,21 @@ export const ProductReadSchema = Type.Object({
   data: ProductSchema,
 })
 
-export const ProductPatchSchema = Type.Partial(ProductFieldsSchema, {
+/**
+ * The fields as a client writes them: free text must be text the database stores as sent
+ * (stored-text.ts). Responses and cached values keep the plain schema: the write checked it.
+ */
+export const ProductWriteSchema = Type.Object(
+  {
+    ...ProductFieldsSchema.properties,
+    name: Type.String({ ...TEXT_LENGTHS.name, format: SINGLE_LINE_TEXT }),
+    description: Type.String({ ...TEXT_LENGTHS.description, format: MULTI_LINE_TEXT }),
+    category: Type.String({ ...TEXT_LENGTHS.category, format: SINGLE_LINE_TEXT }),
+  },
+  { additionalProperties: false },
+)
+
+export const ProductPatchSchema = Type.Partial(ProductWriteSchema, {
   additionalProperties: false,
   minProperties: 1,
 })

@@ -10,12 +10,12 @@ import { adminSecurity, IdParams, problemResponses } from '../../schemas/common.
 import {
   IfMatchHeaders,
   IfNoneMatchHeaders,
-  ProductFieldsSchema,
   ProductListQuery,
   ProductPageSchema,
   ProductPatchSchema,
   ProductReadSchema,
   ProductSchema,
+  ProductWriteSchema,
 } from '../../schemas/products.js'
 
 const tags = ['products']
@@ -101,7 +101,7 @@ const productRoutes: FastifyPluginAsyncTypebox<{ graceSeconds: number }> = async
         tags,
         summary: 'Create a product (always synchronous, whatever WRITE_MODE says)',
         security: adminSecurity,
-        body: ProductFieldsSchema,
+        body: ProductWriteSchema,
         response: { 201: ProductSchema, ...problemResponses(400, 401, 409, 413, 415) },
       },
     },
@@ -153,7 +153,7 @@ const productRoutes: FastifyPluginAsyncTypebox<{ graceSeconds: number }> = async
         ...update,
         summary:
           'Replace a product; then its cache entry is invalidated (202 with Prefer: respond-async)',
-        body: ProductFieldsSchema,
+        body: ProductWriteSchema,
         response: updateResponses,
       },
     },
