@@ -4,16 +4,20 @@
  * application/problem+json (RFC 9457) and never leaks a stack or an internal message.
  */
 export const ERRORS = {
+  bad_request: { status: 400, title: 'The request is not valid HTTP for this route' },
   validation_failed: { status: 400, title: 'The request is not valid' },
   invalid_json: { status: 400, title: 'The request body is not valid JSON' },
   invalid_if_match: { status: 400, title: 'If-Match must be "*" or one strong ETag' },
   unauthorized: { status: 401, title: 'A valid admin bearer token is required' },
+  forbidden: { status: 403, title: 'Access to this resource is forbidden' },
   not_found: { status: 404, title: 'No such resource' },
   route_not_found: { status: 404, title: 'No such route' },
+  method_not_allowed: { status: 405, title: 'This method is not allowed here' },
   duplicate_sku: { status: 409, title: 'Another product already has this SKU' },
   precondition_failed: { status: 412, title: 'The resource has changed (If-Match failed)' },
   payload_too_large: { status: 413, title: 'The request body is too large' },
   unsupported_media_type: { status: 415, title: 'The request body must be application/json' },
+  range_not_satisfiable: { status: 416, title: 'The requested range is outside the resource' },
   service_unavailable: { status: 503, title: 'A dependency is unavailable' },
   internal: { status: 500, title: 'Internal server error' },
 } as const satisfies Record<string, { status: number; title: string }>
