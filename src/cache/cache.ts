@@ -9,7 +9,7 @@ import { isFresh, isWithinGrace, shouldRefreshEarly } from './freshness.js'
 import { InvalidationRetries } from './invalidation-retries.js'
 import { entryKey, keyNamespace } from './keys.js'
 import { withinTimeout } from './loader-timeout.js'
-import type { MemoryTier } from './memory/memory-tier.js'
+import { MemoryTier } from './memory/memory-tier.js'
 import { type ResolvedCacheOptions, resolveCacheOptions } from './options.js'
 import { type LeaseMode, RedisCoordinator } from './redis/redis-coordinator.js'
 import { whenReady } from './redis/when-ready.js'
@@ -60,6 +60,8 @@ export class Cache<T> implements ReadThroughCache<T> {
   readonly #guard: RedisGuard
   readonly #l2: RedisCoordinator
   readonly #l1: MemoryTier | undefined
+  /** Where "no such thing" entries live in memory: apart from the values (absentL1MaxItems). */
+  readonly #absentL1: MemoryTier | undefined
   readonly #bus: InvalidationBus | undefined
   readonly #shared: SharedState
   readonly #version: SharedVersion
@@ -79,6 +81,7 @@ export class Cache<T> implements ReadThroughCache<T> {
     this.#redis = options.redis
     this.#namespace = keyNamespace(resolved.keyPrefix, name)
     this.#l1 = options.l1?.enabled ? options.l1 : undefined
+    this.#absentL1 = this.#l1 && absentTier(resolved, this.#l1)
     this.#bus = options.bus
     this.#guard = new RedisGuard({
       breaker: resolved.circuitBreaker,
@@ -271,7 +274,7 @@ export class Cache<T> implements ReadThroughCache<T> {
   #readL1(key: string, now: number): Entry<T> | undefined {
     if (!this.#l1) return undefined
     const started = performance.now()
-    const entry = this.#l1.get(key) as Entry<T> | undefined
+    const entry = (this.#l1.get(key) ?? this.#absentL1?.get(key)) as Entry<T> | undefined
     this.#timeTier('l1', 'get', started)
     return entry && this.#usable(entry, now) ? entry : undefined
   }
@@ -445,11 +448,12 @@ export class Cache<T> implements ReadThroughCache<T> {
     now: number,
     raw?: string,
   ): void {
-    if (!this.#l1 || this.#invalidations !== invalidationsBefore) return
+    const tier = entry.absent ? this.#absentL1 : this.#l1
+    if (!tier || this.#invalidations !== invalidationsBefore) return
     if (entry.absent && this.#options.negativeTtlMs === 0) return
     const started = performance.now()
     const sizeBytes = raw === undefined ? undefined : Buffer.byteLength(raw)
-    this.#l1.set(key, entry, lifetimeMs(entry, now, this.#options.graceMs), sizeBytes)
+    tier.set(key, entry, lifetimeMs(entry, now, this.#options.graceMs), sizeBytes)
     this.#timeTier('l1', 'set', started)
   }
 
@@ -467,8 +471,10 @@ export class Cache<T> implements ReadThroughCache<T> {
     this.#invalidated(keys)
     if (!this.#l1) return
     const started = performance.now()
-    if (keys) this.#l1.deleteMany(keys)
-    else this.#l1.clear()
+    for (const tier of new Set([this.#l1, this.#absentL1])) {
+      if (keys) tier?.deleteMany(keys)
+      else tier?.clear()
+    }
     this.#timeTier('l1', 'delete', started)
   }
 
@@ -486,4 +492,18 @@ export class Cache<T> implements ReadThroughCache<T> {
     // Longer than any load can take, so a load never outlives the generation it must present.
     return this.#options.freshMs + this.#options.graceMs + 60_000
   }
+}
+
+/**
+ * The L1 for "no such thing" entries: small, and apart from the values, so a flood of made-up
+ * ids evicts only its own kind. Its entries live at most the negative TTL (at least 1 ms).
+ */
+function absentTier<T>(options: ResolvedCacheOptions<T>, values: MemoryTier) {
+  if (options.absentL1MaxItems === 'shared') return values
+  if (options.absentL1MaxItems === 0) return undefined
+  return new MemoryTier({
+    maxItems: options.absentL1MaxItems,
+    maxBytes: 1024 * 1024, // an absent entry is about 100 bytes
+    ttlMs: Math.max(1, options.negativeTtlMs),
+  })
 }

@@ -22,6 +22,7 @@ export interface ResolvedCacheOptions<T> {
   circuitBreaker: CircuitBreakerOptions | false
   protections: Required<CacheProtections>
   countLateTimeouts: boolean
+  absentL1MaxItems: number | 'shared'
   observer: Required<CacheObserver>
 }
 
@@ -80,8 +81,20 @@ export function resolveCacheOptions<T>(raw: CacheOptions<T>): ResolvedCacheOptio
       retryInvalidations: raw.protections?.retryInvalidations ?? true,
     },
     countLateTimeouts: raw.countLateTimeouts ?? false,
+    absentL1MaxItems: absentL1MaxItems(raw.absentL1MaxItems),
     observer: { ...silentObserver, ...raw.observer },
   }
+}
+
+function absentL1MaxItems(raw: number | 'shared' | undefined): number | 'shared' {
+  if (raw === 'shared') return raw
+  const maxItems = raw ?? 1000
+  if (!(Number.isSafeInteger(maxItems) && maxItems >= 0)) {
+    throw new RangeError(
+      `Cache option absentL1MaxItems must be a whole number >= 0 or 'shared', got ${maxItems}`,
+    )
+  }
+  return maxItems
 }
 
 function positiveSeconds(option: string, value: number): number {

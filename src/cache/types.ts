@@ -180,5 +180,12 @@ export interface CacheOptions<T> {
    * show what excusing them buys. @default false
    */
   countLateTimeouts?: boolean
+  /**
+   * "No such thing" entries are kept in a small L1 of their own, at most this many, so that a
+   * flood of made-up ids cannot push real entries out of L1 (Redis still holds every one for
+   * `negativeTtlSeconds`). `'shared'` keeps them in `l1` with the values: only to show what
+   * keeping them apart prevents. @default 1000
+   */
+  absentL1MaxItems?: number | 'shared'
   observer?: CacheObserver
 }
