@@ -19,6 +19,27 @@ export type { AppDependencies }
 /** Bodies over this are refused with 413 before they are parsed. */
 const BODY_LIMIT_BYTES = 64 * 1024
 
+/**
+ * How long a client may take to send a request, or keep a socket idle: without these, a client
+ * sending a byte every few seconds holds a socket (and a file descriptor) for as long as it likes.
+ */
+function connectionLimits(config: Config) {
+  const requestTimeout = config.REQUEST_TIMEOUT_MS
+  return {
+    requestTimeout,
+    connectionTimeout: config.CONNECTION_TIMEOUT_MS,
+    keepAliveTimeout: config.CONNECTION_TIMEOUT_MS,
+    http: {
+      // Given at creation, as Node pairs them: Fastify's requestTimeout alone, set afterwards,
+      // leaves a body that dribbles in to Node's headersTimeout (60 s).
+      headersTimeout: requestTimeout,
+      requestTimeout,
+      // How often Node looks for late requests: its default, 30 s, would let one run 30 s over.
+      connectionsCheckingInterval: Math.min(1000, Math.ceil(requestTimeout / 10)),
+    },
+  }
+}
+
 function packageVersion(): string {
   // src/app.ts and dist/app.js both sit one level below package.json.
   const pkg: { version: string } = JSON.parse(
@@ -50,7 +71,10 @@ export async function buildApp(
     // A log line per request costs more than a cache hit; turn them on with LOG_LEVEL=debug.
     logController: new LogController({ disableRequestLogging: !logRequests }),
     bodyLimit: BODY_LIMIT_BYTES,
+    ...connectionLimits(config),
   }).withTypeProvider<TypeBoxTypeProvider>()
+  // Node closes each socket over the cap as it is accepted (Fastify has no option for it).
+  if (config.MAX_CONNECTIONS > 0) app.server.maxConnections = config.MAX_CONNECTIONS
   // Every part validated as sent: an unknown body field is a 400, not silently dropped.
   app.setValidatorCompiler(strictValidatorCompiler)
   if (!logRequests) {

@@ -80,6 +80,20 @@ export const ConfigSchema = Type.Object({
   /** A worker renews its claim on a running job within this; a crashed worker's jobs run again 1–2 of these later. */
   JOB_LOCK_MS: Type.Integer({ minimum: 1000, maximum: 600_000, default: 30_000 }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 0, maximum: 600_000, default: 10_000 }),
+  /** A request's headers and body must arrive within this (a new socket's, from its opening), else 408. */
+  REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 30_000 }),
+  /**
+   * A socket with nothing sent either way for this long is closed: idle between keep-alive
+   * requests, or a client that stopped reading. Above load balancers' idle timeout (60 s on AWS), so
+   * they close first and never reuse a socket we are closing. A handler silent for this long loses
+   * its socket too, so keep it above LOADER_TIMEOUT_MS.
+   */
+  CONNECTION_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 72_000 }),
+  /**
+   * Sockets beyond this are closed as soon as accepted; 0: no cap. Keep it below `ulimit -n`, so
+   * that a flood is refused here rather than as EMFILE for Redis and the database too.
+   */
+  MAX_CONNECTIONS: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 10_000 }),
   /**
    * Teaching and testing only: protections against Redis faults to switch off, comma-separated,
    * to watch what each guards against (the fault suite runs its tests both ways).

@@ -31,6 +31,9 @@ describe('loadConfig', () => {
       JOB_ATTEMPTS: 5,
       JOB_LOCK_MS: 30_000,
       SHUTDOWN_TIMEOUT_MS: 10_000,
+      REQUEST_TIMEOUT_MS: 30_000,
+      CONNECTION_TIMEOUT_MS: 72_000,
+      MAX_CONNECTIONS: 10_000,
     })
   })
 

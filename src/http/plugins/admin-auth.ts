@@ -1,12 +1,15 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
-import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
+import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import { AppError } from '../../errors.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** preHandler for writes and cache administration: `Authorization: Bearer <ADMIN_TOKEN>`. */
-    requireAdmin: preHandlerAsyncHookHandler
+    /**
+     * onRequest hook for writes and cache administration: `Authorization: Bearer <ADMIN_TOKEN>`.
+     * It runs before the body is read, so an anonymous write is refused at once, whatever it sends.
+     */
+    requireAdmin: onRequestAsyncHookHandler
     /** Whether `candidate` is the admin token, compared in constant time. */
     isAdminToken(candidate: string): boolean
   }

@@ -8,7 +8,7 @@ const cacheCategoryRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete(
     '/cache/categories/:category',
     {
-      preHandler: app.requireAdmin,
+      onRequest: app.requireAdmin,
       schema: {
         tags: ['cache'],
         summary: 'Invalidate every cached product of a category (one tag: O(1) Redis calls)',

@@ -19,7 +19,7 @@ const cacheVersionRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/cache/version',
     {
-      preHandler: app.requireAdmin,
+      onRequest: app.requireAdmin,
       schema: {
         tags: ['cache'],
         security: adminSecurity,

@@ -7,7 +7,7 @@ const productCacheRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete(
     '/products/cache/:id',
     {
-      preHandler: app.requireAdmin,
+      onRequest: app.requireAdmin,
       schema: {
         tags: ['cache'],
         summary: "Drop one product's cache entry; the next read loads it from the database",

@@ -96,7 +96,7 @@ const productRoutes: FastifyPluginAsyncTypebox<{ graceSeconds: number }> = async
   app.post(
     '/products',
     {
-      preHandler: app.requireAdmin,
+      onRequest: app.requireAdmin,
       schema: {
         tags,
         summary: 'Create a product (always synchronous, whatever WRITE_MODE says)',
@@ -148,7 +148,7 @@ const productRoutes: FastifyPluginAsyncTypebox<{ graceSeconds: number }> = async
   app.put(
     '/products/:id',
     {
-      preHandler: app.requireAdmin,
+      onRequest: app.requireAdmin,
       schema: {
         ...update,
         summary:
@@ -173,7 +173,7 @@ const productRoutes: FastifyPluginAsyncTypebox<{ graceSeconds: number }> = async
   app.patch(
     '/products/:id',
     {
-      preHandler: app.requireAdmin,
+      onRequest: app.requireAdmin,
       schema: {
         ...update,
         summary:
@@ -199,7 +199,7 @@ const productRoutes: FastifyPluginAsyncTypebox<{ graceSeconds: number }> = async
   app.delete(
     '/products/:id',
     {
-      preHandler: app.requireAdmin,
+      onRequest: app.requireAdmin,
       schema: {
         ...write,
         summary: 'Delete a product and its cache entry (always synchronous)',

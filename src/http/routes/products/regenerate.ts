@@ -7,7 +7,7 @@ const regenerateRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/products/:id/regenerate',
     {
-      preHandler: app.requireAdmin,
+      onRequest: app.requireAdmin,
       schema: {
         tags: ['cache'],
         summary: 'Queue a job that reloads the product and refreshes its cache entry',
