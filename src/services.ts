@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq'
 import type { Redis } from 'ioredis'
 import { type CacheOptions, createCache, InvalidationBus, MemoryTier } from './cache/index.js'
+import { type ListPageCaching, listPageLifetime } from './catalog/list-page-policy.js'
 import {
   categoryTag,
   isCachedProduct,
@@ -50,7 +51,16 @@ export interface Services {
 export async function openServices(
   config: Config,
   deps: { database: Database; redis: Redis },
-  { metrics, logger }: { metrics: Metrics; logger: Logger },
+  {
+    metrics,
+    logger,
+    listPageCaching,
+  }: {
+    metrics: Metrics
+    logger: Logger
+    /** Which list pages are cached (`every-page`: only to show what the bound prevents). */
+    listPageCaching?: ListPageCaching
+  },
 ): Promise<Services> {
   // First: a WRITE_MODE this Redis cannot honour stops start-up before anything is opened.
   const durability = await openDurability(config, deps.redis, logger)
@@ -106,6 +116,8 @@ export async function openServices(
   })
   const pages = createCache<ProductPage>(config.CACHE_STRATEGY, {
     ...shared,
+    // Pages have a lifetime of their own, shorter: see LIST_PAGE_LIFETIME.
+    ...listPageLifetime({ ttlSeconds: shared.ttlSeconds, graceSeconds: shared.graceSeconds }),
     name: 'product_list',
     validate: isCachedProductPage,
     tags: () => [LIST_PAGES_TAG],
@@ -143,7 +155,9 @@ export async function openServices(
     refuseWithoutHold: protectionOn(config, 'hold-refusal'),
     onError: (error, what) => logger.warn({ err: error }, `write-behind: could not ${what}`),
   })
-  const catalog = new ProductCatalog(repository, { products, pages }, queue, reads, writeBehind)
+  const catalog = new ProductCatalog(repository, { products, pages }, queue, reads, writeBehind, {
+    listPageCaching,
+  })
   return {
     catalog,
     l1,

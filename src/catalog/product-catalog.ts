@@ -12,6 +12,7 @@ import {
   StageUnconfirmed,
   WriteContention,
 } from '../write-behind/product-write-behind.js'
+import { type ListPageCaching, ListPagePolicy } from './list-page-policy.js'
 import {
   categoryTag,
   LIST_PAGES_TAG,
@@ -41,6 +42,11 @@ export interface ProductRead {
   cache: CacheOutcome
 }
 
+export interface ProductListing {
+  page: ProductPage
+  cache: CacheOutcome
+}
+
 export interface ProductCaches {
   products: ReadThroughCache<Product>
   /** List pages, tagged with LIST_PAGES_TAG. */
@@ -59,6 +65,7 @@ export class ProductCatalog {
   readonly #queue: Queue
   readonly #reads: ReadCounter
   readonly #writeBehind: ProductWriteBehind
+  readonly #listPages: ListPagePolicy
 
   constructor(
     repository: ProductRepository,
@@ -66,6 +73,12 @@ export class ProductCatalog {
     queue: Queue,
     reads: ReadCounter,
     writeBehind: ProductWriteBehind,
+    {
+      listPageCaching = 'bounded',
+    }: {
+      /** Which list pages are cached (see list-page-policy.ts). @default 'bounded' */
+      listPageCaching?: ListPageCaching
+    } = {},
   ) {
     this.#repository = repository
     this.#products = caches.products
@@ -73,6 +86,7 @@ export class ProductCatalog {
     this.#queue = queue
     this.#reads = reads
     this.#writeBehind = writeBehind
+    this.#listPages = new ListPagePolicy({ caching: listPageCaching })
   }
 
   async read(id: number): Promise<ProductRead> {
@@ -102,15 +116,35 @@ export class ProductCatalog {
     return { product: lookup.value, cache: outcomeOf(lookup) }
   }
 
-  async list(afterId: number | undefined, limit: number) {
-    const lookup = await readThrough(this.#pages, `${afterId ?? 0}:${limit}`, async () => {
-      const page = await this.#repository.list({ afterId, limit })
-      const next = page.nextAfterId === undefined ? null : String(page.nextAfterId)
-      // Deferred writes show on list pages too, as they do on product reads.
-      return { items: await this.#writeBehind.overlay(page.items), next_cursor: next }
-    })
+  /**
+   * Only the pages the policy picks go through the cache; any other is loaded from the database
+   * and answered as a miss nothing holds (X-Cache: MISS, no X-Cache-Tier, max-age=0).
+   */
+  async list(afterId: number | undefined, limit: number): Promise<ProductListing> {
+    const load = () => this.#loadPage(afterId, limit)
+    if (!this.#listPages.caches(afterId, limit)) return notCached(await databaseOrUnavailable(load))
+    let lookup: CacheLookup<ProductPage>
+    try {
+      lookup = await this.#pages.getOrSet(`${afterId ?? 0}:${limit}`, async () => {
+        const page = await load()
+        // The cache stores whatever its loader answers: a page it must not store leaves by a throw.
+        if (!this.#listPages.stores(page)) throw new NotStored(page)
+        return page
+      })
+    } catch (error) {
+      if (error instanceof NotStored) return notCached(error.page)
+      throw databaseUnavailable(error)
+    }
     if (lookup.value === undefined) throw new Error('A list page loader answered nothing')
+    this.#listPages.handedOut(limit, lookup.value.next_cursor)
     return { page: lookup.value, cache: outcomeOf(lookup) }
+  }
+
+  async #loadPage(afterId: number | undefined, limit: number): Promise<ProductPage> {
+    const page = await this.#repository.list({ afterId, limit })
+    const next = page.nextAfterId === undefined ? null : String(page.nextAfterId)
+    // Deferred writes show on list pages too, as they do on product reads.
+    return { items: await this.#writeBehind.overlay(page.items), next_cursor: next }
   }
 
   async create(fields: ProductFields): Promise<Product> {
@@ -289,18 +323,35 @@ export class ProductCatalog {
 }
 
 /** With nothing cached to serve, a failing or slow database is a 503, not a 500. */
-async function readThrough<T>(cache: ReadThroughCache<T>, id: string, loader: Loader<T>) {
+function readThrough<T>(cache: ReadThroughCache<T>, id: string, loader: Loader<T>) {
+  return databaseOrUnavailable(() => cache.getOrSet(id, loader))
+}
+
+async function databaseOrUnavailable<T>(read: () => Promise<T>): Promise<T> {
   try {
-    return await cache.getOrSet(id, loader)
+    return await read()
   } catch (error) {
-    throw new AppError(
-      'service_unavailable',
-      'The database did not answer, and nothing was cached',
-      {
-        cause: error,
-      },
-    )
+    throw databaseUnavailable(error)
   }
+}
+
+function databaseUnavailable(cause: unknown): AppError {
+  const detail = 'The database did not answer, and nothing was cached'
+  return new AppError('service_unavailable', detail, { cause })
+}
+
+/** A loaded list page the policy keeps out of the cache (one past the end), on its way out. */
+class NotStored extends Error {
+  readonly page: ProductPage
+  constructor(page: ProductPage) {
+    super('A list page not to store')
+    this.page = page
+  }
+}
+
+/** Loaded from the database and held by no tier: nothing for an HTTP cache to keep either. */
+function notCached(page: ProductPage): ProductListing {
+  return { page, cache: { status: 'miss', tier: undefined, freshUntil: Date.now() } }
 }
 
 function outcomeOf(lookup: CacheLookup<unknown>): CacheOutcome {
