@@ -8,6 +8,7 @@ import dependencies, { type AppDependencies } from './http/plugins/dependencies.
 import metrics from './http/plugins/metrics.js'
 import problemDetails from './http/plugins/problem-details.js'
 import queueBoard from './http/plugins/queue-board.js'
+import rateLimit from './http/plugins/rate-limit.js'
 import services from './http/plugins/services.js'
 import swagger from './http/plugins/swagger.js'
 import worker from './http/plugins/worker.js'
@@ -95,6 +96,8 @@ export async function buildApp(
   await app.register(metrics)
   await app.register(swagger, { version })
   await app.register(dependencies, deps)
+  // Before the routes: the per-client limit (when on) hooks into every route added after it.
+  await app.register(rateLimit, { config })
   await app.register(adminAuth, { adminToken: config.ADMIN_TOKEN })
   await app.register(services, { config })
   await app.register(worker, { config })

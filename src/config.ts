@@ -25,6 +25,9 @@ export type Protection = (typeof PROTECTIONS)[number]
 
 const PROTECTION_PATTERN = PROTECTIONS.join('|')
 
+/** Shorter admin tokens are refused at start: the token is all that guards writes. */
+export const ADMIN_TOKEN_MIN_LENGTH = 32
+
 /**
  * Every environment variable the service reads, in one schema. The Config type is derived
  * from it, so the two can never drift; the names stay the env names so docs and code grep alike.
@@ -35,8 +38,27 @@ export const ConfigSchema = Type.Object({
   REDIS_URL: Type.String({ pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' }),
   /** Unset: SQLite at ./data/catalog.db; `sqlite:<path>`; or `postgres://…`. */
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^(sqlite:|postgres(ql)?://)' })),
-  /** Unset: a token is generated at start and logged once. */
-  ADMIN_TOKEN: Type.Optional(Type.String({ minLength: 8 })),
+  /** Unset: a token is generated at start and logged once. Secret: never echoed in an error. */
+  ADMIN_TOKEN: Type.Optional(
+    Type.String({
+      minLength: ADMIN_TOKEN_MIN_LENGTH,
+      secret: true,
+      minLengthMessage:
+        `must be at least ${ADMIN_TOKEN_MIN_LENGTH} characters, too long to guess ` +
+        '(e.g. `openssl rand -base64 32`)',
+    }),
+  ),
+  /**
+   * Failed admin authentications a client (IP address) may make per minute, counted in Redis so
+   * every instance shares the count; past it, its admin requests get 429 until the minute ends.
+   * 0 turns the limit off.
+   */
+  AUTH_FAILURES_PER_MINUTE: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 30 }),
+  /**
+   * Requests a client (IP address) may make per minute to any route but /health and /metrics,
+   * counted in Redis; past it, 429. 0 (the default): no limit, so load tests from one address work.
+   */
+  RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 0, maximum: 100_000_000, default: 0 }),
   /** full: L1 + Redis with every protection; naive: plain cache-aside (the demo); none: no cache. */
   CACHE_STRATEGY: Type.Enum(['full', 'naive', 'none'], { default: 'full' }),
   CACHE_TTL_SECONDS: Type.Integer({ minimum: 1, maximum: 31_536_000, default: 300 }),
@@ -150,18 +172,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         ? `: ${String(error.params.allowedValues).replaceAll(',', ', ')}`
         : ''
     const property: unknown = ConfigSchema.properties[name as keyof Config]
-    const message =
-      error.keyword === 'pattern' && hasPatternMessage(property)
-        ? property.patternMessage
-        : error.message
-    return `${name}=${JSON.stringify(env[name])}: ${message}${allowed}`
+    const message = messageInWords(property, error.keyword) ?? error.message
+    // A secret's value would end up in the logs with the error: only its length is shown.
+    const value = isSecret(property)
+      ? ` (${String(env[name]).length} characters)`
+      : `=${JSON.stringify(env[name])}`
+    return `${name}${value}: ${message}${allowed}`
   })
   throw invalid(problems)
 }
 
-/** A pattern whose failure is better said in words than as the regular expression. */
-function hasPatternMessage(schema: unknown): schema is { patternMessage: string } {
-  return typeof schema === 'object' && schema !== null && 'patternMessage' in schema
+/**
+ * A failed `pattern` or `minLength` better said in words (`patternMessage`, `minLengthMessage`)
+ * than as the regular expression or TypeBox's generic message.
+ */
+function messageInWords(schema: unknown, keyword: string): string | undefined {
+  if (typeof schema !== 'object' || schema === null) return undefined
+  const message: unknown = (schema as Record<string, unknown>)[`${keyword}Message`]
+  return typeof message === 'string' ? message : undefined
+}
+
+function isSecret(schema: unknown): boolean {
+  return typeof schema === 'object' && schema !== null && 'secret' in schema
 }
 
 function invalid(problems: readonly string[]): ConfigError {

@@ -18,6 +18,7 @@ export const ERRORS = {
   payload_too_large: { status: 413, title: 'The request body is too large' },
   unsupported_media_type: { status: 415, title: 'The request body must be application/json' },
   range_not_satisfiable: { status: 416, title: 'The requested range is outside the resource' },
+  too_many_requests: { status: 429, title: 'Too many requests: try again after Retry-After' },
   service_unavailable: { status: 503, title: 'A dependency is unavailable' },
   internal: { status: 500, title: 'Internal server error' },
 } as const satisfies Record<string, { status: number; title: string }>

@@ -189,7 +189,7 @@ async function runImage(image: BuiltStage, work: string) {
     DATABASE_URL: `sqlite:${join(work, 'catalog.db')}`,
     REDIS_KEY_PREFIX: `dockerfile-check:${id}:`,
     QUEUE_PREFIX: `dockerfile-check-${id}`,
-    ADMIN_TOKEN: 'dockerfile-check-token',
+    ADMIN_TOKEN: `dockerfile-check-token-${id}`,
     SEED_PRODUCTS: '50',
     LOG_LEVEL: 'warn',
     // The image listens on 0.0.0.0; on this shared machine, loopback only.

@@ -1,6 +1,6 @@
 import type { InjectOptions } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { auth, startTestApp, type TestApp } from '../support/app.js'
+import { ADMIN_TOKEN, auth, startTestApp, type TestApp } from '../support/app.js'
 
 const newProduct = (sku: string) => ({
   sku,
@@ -272,7 +272,7 @@ describe('admin auth', () => {
     for (const headers of [
       {},
       { authorization: 'Bearer wrong-token' },
-      { authorization: 'Bearer test-admin-token-012345678' },
+      { authorization: `Bearer ${ADMIN_TOKEN.slice(0, -1)}` },
       { authorization: 'Basic dGVzdDp0ZXN0' },
       { authorization: 'Bearer ' },
     ]) {
@@ -297,7 +297,7 @@ describe('admin auth', () => {
       expect(logged?.adminToken).toMatch(/^[\w-]{32}$/)
       const bump = (authorization: string) =>
         app.inject({ method: 'POST', url: '/cache/version', headers: { authorization } })
-      expect((await bump('Bearer test-admin-token-0123456789')).statusCode).toBe(401)
+      expect((await bump(`Bearer ${ADMIN_TOKEN}`)).statusCode).toBe(401)
       expect((await bump(`Bearer ${logged.adminToken}`)).statusCode).toBe(200)
     } finally {
       await app.close()

@@ -7,7 +7,8 @@ import { type Dependencies, openDependencies } from '../../src/start/dependencie
 import { type TestDialect, testDialects } from './databases.js'
 import { deleteByPrefix, REDIS_URL, uniquePrefix } from './redis.js'
 
-export const ADMIN_TOKEN = 'test-admin-token-0123456789'
+/** ADMIN_TOKEN_MIN_LENGTH (32) characters and more. */
+export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdefghijklmnop'
 export const auth = { authorization: `Bearer ${ADMIN_TOKEN}` }
 
 export interface TestApp {

@@ -34,6 +34,8 @@ describe('loadConfig', () => {
       REQUEST_TIMEOUT_MS: 30_000,
       CONNECTION_TIMEOUT_MS: 72_000,
       MAX_CONNECTIONS: 10_000,
+      AUTH_FAILURES_PER_MINUTE: 30,
+      RATE_LIMIT_PER_MINUTE: 0,
     })
   })
 
@@ -41,7 +43,9 @@ describe('loadConfig', () => {
     const config = loadConfig({
       PORT: '9000',
       DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test',
-      ADMIN_TOKEN: 'a-long-enough-token',
+      ADMIN_TOKEN: 'a-token-of-thirty-two-characters',
+      AUTH_FAILURES_PER_MINUTE: '0',
+      RATE_LIMIT_PER_MINUTE: '600',
       CACHE_TTL_SECONDS: '60',
       REDIS_KEY_PREFIX: 'staging:',
       LOG_LEVEL: 'debug',
@@ -56,6 +60,9 @@ describe('loadConfig', () => {
       CACHE_TTL_SECONDS: 60,
       REDIS_KEY_PREFIX: 'staging:',
       LOG_LEVEL: 'debug',
+      ADMIN_TOKEN: 'a-token-of-thirty-two-characters',
+      AUTH_FAILURES_PER_MINUTE: 0,
+      RATE_LIMIT_PER_MINUTE: 600,
     })
   })
 
@@ -83,10 +90,22 @@ describe('loadConfig', () => {
     ['REDIS_KEY_PREFIX', 'app{x}:'],
     ['REDIS_PERSISTENCE', 'rdb'],
     ['JOB_ATTEMPTS', '0'],
-    ['ADMIN_TOKEN', 'short'],
+    ['AUTH_FAILURES_PER_MINUTE', '-1'],
+    ['RATE_LIMIT_PER_MINUTE', '1.5'],
   ])('rejects %s=%s, naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError)
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}="${value}"`))
+  })
+
+  it('refuses an ADMIN_TOKEN under 32 characters, in words, without echoing it', () => {
+    const token = 'a-token-of-31-characters-long!!'
+    expect(token).toHaveLength(31)
+    expect(() => loadConfig({ ADMIN_TOKEN: token })).toThrow(ConfigError)
+    expect(() => loadConfig({ ADMIN_TOKEN: token })).toThrow(
+      /ADMIN_TOKEN \(31 characters\): must be at least 32 characters/,
+    )
+    expect(() => loadConfig({ ADMIN_TOKEN: token })).not.toThrow(new RegExp(token))
+    expect(loadConfig({ ADMIN_TOKEN: `${token}x` }).ADMIN_TOKEN).toBe(`${token}x`)
   })
 
   it('says in words why a REDIS_KEY_PREFIX may not hold a hash tag', () => {
