@@ -265,8 +265,9 @@ export class ProductWriteBehind {
     const redisDeadline = Date.now() + REDIS_WAIT_MS
     for (;;) {
       let hold: Awaited<ReturnType<PendingWrites['hold']>>
-      // With the protection off, one try, as it once was: then a stall means writing around.
-      const deadline = this.#refuseWithoutHold ? redisDeadline : 0
+      // One try where nothing can be staged anyway (or with the protection off, as it once
+      // was: then a stall means writing around); else keep asking through a stall.
+      const deadline = this.#nothingCanBeStaged() ? 0 : redisDeadline
       try {
         hold = await retryWithin(deadline, () => this.#pending.hold(id, token, HOLD_TTL_MS))
       } catch (error) {
