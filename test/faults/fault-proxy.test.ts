@@ -4,6 +4,7 @@ import { connect } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import { Redis, type RedisOptions } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
+import { waitUntil } from '../cache/helpers.js'
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js'
 import { type RedisServer, startRedisServer } from '../support/redis.js'
 
@@ -48,14 +49,6 @@ async function clientNames(): Promise<string[]> {
     return [...list.matchAll(/ name=(\S*)/g)].map((match) => match[1] ?? '')
   } finally {
     admin.disconnect()
-  }
-}
-
-async function waitUntil(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 5000
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
   }
 }
 

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/app.js'
 import { auth, startTestApp, type TestApp } from '../support/app.js'
 import { type RedisServer, startRedisServer } from '../support/redis.js'
+import { eventually } from '../worker/write-behind-support.js'
 
 // Addresses from the documentation ranges (RFC 5737): `inject` reports them as the client's.
 const ATTACKER = '203.0.113.7'
@@ -17,16 +18,6 @@ function expectTooMany(response: LightMyRequestResponse) {
   const retryAfter = Number(response.headers['retry-after'])
   expect(retryAfter).toBeGreaterThanOrEqual(1)
   expect(retryAfter).toBeLessThanOrEqual(60)
-}
-
-/** Polls `check` until it returns true or the deadline passes. */
-async function eventually(check: () => Promise<boolean>, timeoutMs = 5000) {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (await check()) return
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-  throw new Error(`condition not met within ${timeoutMs} ms`)
 }
 
 describe('failed admin authentication, limited per client (AUTH_FAILURES_PER_MINUTE=30)', () => {

@@ -1,6 +1,7 @@
 import { connect, type Socket } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ADMIN_TOKEN, startTestApp, type TestApp } from '../support/app.js'
+import { eventually } from '../worker/write-behind-support.js'
 
 const REQUEST_TIMEOUT_MS = 500
 const CONNECTION_TIMEOUT_MS = 1000
@@ -125,7 +126,7 @@ describe('connections over MAX_CONNECTIONS are closed as they arrive', () => {
     const held: RawClient[] = []
     for (let i = 0; i < MAX_CONNECTIONS; i++) held.push(await openClient(port, sockets))
     // Only once the server has counted the first ones may the later ones be over the cap.
-    await waitFor(async () => (await connectionCount(t)) === MAX_CONNECTIONS)
+    await eventually(async () => (await connectionCount(t)) === MAX_CONNECTIONS)
     const over = await Promise.all(Array.from({ length: extra }, () => openClient(port, sockets)))
     await allDropped
     await Promise.all(over.map((client) => client.closedAfterMs))
@@ -140,7 +141,7 @@ describe('connections over MAX_CONNECTIONS are closed as they arrive', () => {
     // A held socket still serves a request.
     const first = held[0] as RawClient
     first.socket.write('GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n')
-    await waitFor(async () => first.received().startsWith('HTTP/1.1 200 '))
+    await eventually(async () => first.received().startsWith('HTTP/1.1 200 '))
   })
 })
 
@@ -148,13 +149,4 @@ function connectionCount(t: TestApp): Promise<number> {
   return new Promise((resolve, reject) =>
     t.app.server.getConnections((error, count) => (error ? reject(error) : resolve(count))),
   )
-}
-
-/** Polls `condition` until it holds, or fails after `deadlineMs`. */
-async function waitFor(condition: () => Promise<boolean>, deadlineMs = 5000) {
-  const giveUpAt = performance.now() + deadlineMs
-  while (!(await condition())) {
-    if (performance.now() > giveUpAt) throw new Error(`not within ${deadlineMs} ms`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
 }
