@@ -4,14 +4,17 @@ import type { ProductRepository } from '../db/product-repository.js'
 import { AppError } from '../errors.js'
 import { enqueueRegenerateProductCache } from '../queues/regenerate-product-cache.js'
 import { retryWithin } from '../retry-within.js'
+import type { PersistOutcome, ProductWriteBehind } from '../write-behind/product-write-behind.js'
+import { REDIS_WAIT_MS, StageUnconfirmed, WriteContention } from '../write-behind/write-refusals.js'
 import {
-  HoldUnavailable,
-  type PersistOutcome,
-  type ProductWriteBehind,
-  REDIS_WAIT_MS,
-  StageUnconfirmed,
-  WriteContention,
-} from '../write-behind/product-write-behind.js'
+  databaseOrUnavailable,
+  databaseUnavailable,
+  notFound,
+  orUnavailable,
+  readThrough,
+  unlessBusy,
+  versionMismatch,
+} from './catalog-errors.js'
 import { type ListPageCaching, ListPagePolicy } from './list-page-policy.js'
 import {
   categoryTag,
@@ -322,24 +325,6 @@ export class ProductCatalog {
   }
 }
 
-/** With nothing cached to serve, a failing or slow database is a 503, not a 500. */
-function readThrough<T>(cache: ReadThroughCache<T>, id: string, loader: Loader<T>) {
-  return databaseOrUnavailable(() => cache.getOrSet(id, loader))
-}
-
-async function databaseOrUnavailable<T>(read: () => Promise<T>): Promise<T> {
-  try {
-    return await read()
-  } catch (error) {
-    throw databaseUnavailable(error)
-  }
-}
-
-function databaseUnavailable(cause: unknown): AppError {
-  const detail = 'The database did not answer, and nothing was cached'
-  return new AppError('service_unavailable', detail, { cause })
-}
-
 /** A loaded list page the policy keeps out of the cache (one past the end), on its way out. */
 class NotStored extends Error {
   readonly page: ProductPage
@@ -356,47 +341,4 @@ function notCached(page: ProductPage): ProductListing {
 
 function outcomeOf(lookup: CacheLookup<unknown>): CacheOutcome {
   return { status: lookup.status, tier: lookup.tier, freshUntil: lookup.freshUntil }
-}
-
-async function orUnavailable<T>(what: string, pending: Promise<T>): Promise<T> {
-  try {
-    return await pending
-  } catch (error) {
-    throw new AppError('service_unavailable', `Redis did not take ${what}; retry`, { cause: error })
-  }
-}
-
-/**
- * Other writes kept the product busy past the wait, or Redis did not answer while a deferred
- * write may wait there: nothing was written, and the client may retry.
- */
-async function unlessBusy<T>(pending: Promise<T>): Promise<T> {
-  try {
-    return await pending
-  } catch (error) {
-    if (error instanceof WriteContention) {
-      throw new AppError('service_unavailable', 'Other writes kept the product busy; retry', {
-        cause: error,
-      })
-    }
-    if (error instanceof HoldUnavailable) {
-      throw new AppError(
-        'service_unavailable',
-        'A deferred write to this product may be waiting in Redis, and it could not be ' +
-          'checked or persisted first: nothing was changed; retry',
-        { cause: error, retryAfterSeconds: 2 },
-      )
-    }
-    throw error
-  }
-}
-
-function notFound(id: number): AppError {
-  return new AppError('not_found', `Product ${id} does not exist`)
-}
-
-function versionMismatch(currentVersion: number): AppError {
-  return new AppError('precondition_failed', `The product is at version ${currentVersion}`, {
-    extensions: { current_version: currentVersion },
-  })
 }

@@ -19,17 +19,9 @@ import {
   type StageOutcome,
   UnreadablePendingState,
 } from './pending-writes.js'
+import { ProductHolds } from './product-holds.js'
 import type { Durability } from './redis-durability.js'
-
-/** A synchronous write's hold on a product lapses after this, should its holder die. */
-const HOLD_TTL_MS = 30_000
-/** How long a write waits for a product that other writes keep busy before giving up. */
-const WAIT_MS = 5_000
-/**
- * How long a write keeps asking a Redis that does not answer (a stall, a restart, a failover)
- * before it is refused: a fork for a snapshot or a failover is usually over well within this.
- */
-export const REDIS_WAIT_MS = 3_000
+import { REDIS_WAIT_MS, StageUnconfirmed, WAIT_MS, WriteContention } from './write-refusals.js'
 
 export type WriteMode = 'through' | 'behind'
 
@@ -61,28 +53,6 @@ export interface ProductWriteBehindOptions {
   onError?: (error: unknown, what: string) => void
 }
 
-/** Gave up waiting for a product that other writes kept busy. */
-export class WriteContention extends Error {
-  override name = 'WriteContention'
-}
-
-/**
- * A deferred write's staging call failed, and Redis did not answer within REDIS_WAIT_MS whether
- * it ran: the write may be staged (then its job and every read will find it) or not.
- */
-export class StageUnconfirmed extends Error {
-  override name = 'StageUnconfirmed'
-}
-
-/**
- * A synchronous write could not take the product's hold, because Redis did not answer within
- * REDIS_WAIT_MS, and a deferred write may be staged there: writing around it could overwrite it
- * (or be overwritten by it), so the write was refused before it changed anything.
- */
-export class HoldUnavailable extends Error {
-  override name = 'HoldUnavailable'
-}
-
 /**
  * Write-behind for products. A deferred write is staged in Redis (pending-writes.ts) and
  * acknowledged; a job persists it. Reads see the pending state before the database row, so
@@ -96,7 +66,7 @@ export class ProductWriteBehind {
   readonly #pages: ReadThroughCache<ProductPage>
   readonly #mode: WriteMode
   readonly #durability: ProductWriteBehindOptions['durability']
-  readonly #refuseWithoutHold: boolean
+  readonly #holds: ProductHolds
   readonly #onError: (error: unknown, what: string) => void
 
   constructor(options: ProductWriteBehindOptions) {
@@ -107,8 +77,14 @@ export class ProductWriteBehind {
     this.#pages = options.caches.pages
     this.#mode = options.mode
     this.#durability = options.durability
-    this.#refuseWithoutHold = options.refuseWithoutHold ?? true
     this.#onError = options.onError ?? (() => {})
+    this.#holds = new ProductHolds({
+      pending: options.pending,
+      durability: options.durability,
+      refuseWithoutHold: options.refuseWithoutHold ?? true,
+      flush: (id) => this.#flush(id),
+      onError: this.#onError,
+    })
   }
 
   /**
@@ -233,87 +209,15 @@ export class ProductWriteBehind {
   }
 
   /**
-   * Runs a synchronous write with the product held: its pending writes reach the database
-   * first (a synchronous write must not overtake them), and none is staged on the row it is
-   * replacing. `wrote` tells the version it committed (or a deletion) to fence stagers with.
-   * Throws HoldUnavailable, having written nothing, when Redis does not answer in time and a
-   * deferred write may be waiting there.
+   * Runs a synchronous write with the product held (product-holds.ts): its pending writes reach
+   * the database first, and none is staged on the row it is replacing.
    */
-  async whileHeld<T>(
+  whileHeld<T>(
     id: number,
     write: () => Promise<T>,
     wrote: (result: T) => number | 'deleted' | undefined,
   ): Promise<T> {
-    const token = randomUUID()
-    if (!(await this.#hold(id, token))) return write()
-    let result: { value: T } | undefined
-    try {
-      result = { value: await write() }
-      return result.value
-    } finally {
-      await this.#release(id, token, result === undefined ? undefined : wrote(result.value))
-    }
-  }
-
-  /**
-   * Takes the product's hold, persisting its pending writes first. Answers false (go ahead
-   * unheld) only when Redis is down and provably holds no staged write: it keeps nothing
-   * through a restart, so no write was ever deferred on it.
-   */
-  async #hold(id: number, token: string): Promise<boolean> {
-    const contentionDeadline = Date.now() + WAIT_MS
-    const redisDeadline = Date.now() + REDIS_WAIT_MS
-    for (;;) {
-      let hold: Awaited<ReturnType<PendingWrites['hold']>>
-      // One try where nothing can be staged anyway (or with the protection off, as it once
-      // was: then a stall means writing around); else keep asking through a stall.
-      const deadline = this.#nothingCanBeStaged() ? 0 : redisDeadline
-      try {
-        hold = await retryWithin(deadline, () => this.#pending.hold(id, token, HOLD_TTL_MS))
-      } catch (error) {
-        this.#onError(error, 'hold a product for a synchronous write')
-        if (this.#nothingCanBeStaged()) return false
-        // A hold call that timed out may still run once Redis answers: free it then, or stagers
-        // would find the product busy until the hold lapses.
-        void retryWithin(Date.now() + HOLD_TTL_MS, () =>
-          this.#pending.release(id, token, undefined),
-        ).catch(() => {})
-        throw new HoldUnavailable(`Redis did not answer within ${REDIS_WAIT_MS} ms`, {
-          cause: error,
-        })
-      }
-      if (hold === 'held') return true
-      // A staged write must not be overtaken: persist it (and any staged meanwhile) first.
-      if (Date.now() > contentionDeadline) throw new WriteContention(`Product ${id} stayed busy`)
-      try {
-        await this.#flush(id)
-      } catch (error) {
-        throw new HoldUnavailable('The pending write could not be persisted first', {
-          cause: error,
-        })
-      }
-    }
-  }
-
-  /**
-   * Redis answered, at its last check, that it keeps nothing through a restart: deferring was
-   * off, so nothing is staged. Unknown (never answered) proves nothing.
-   */
-  #nothingCanBeStaged(): boolean {
-    if (!this.#refuseWithoutHold) return true // the protection off: write around, as it once did
-    return this.#durability.current?.deferrable === false
-  }
-
-  /**
-   * Frees the product and moves the fence past the write. Asked again through a stall: a hold
-   * that is never released keeps stagers out until it lapses (HOLD_TTL_MS).
-   */
-  async #release(id: number, token: string, wrote: number | 'deleted' | undefined) {
-    try {
-      await retryWithin(Date.now() + REDIS_WAIT_MS, () => this.#pending.release(id, token, wrote))
-    } catch (error) {
-      this.#onError(error, 'release a product')
-    }
+    return this.#holds.whileHeld(id, write, wrote)
   }
 
   /**

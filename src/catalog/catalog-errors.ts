@@ -1,0 +1,67 @@
+import type { Loader, ReadThroughCache } from '../cache/index.js'
+import { AppError } from '../errors.js'
+import { HoldUnavailable, WriteContention } from '../write-behind/write-refusals.js'
+
+// What the catalog's dependencies throw, said as the closed set of AppErrors: the routes only
+// translate those to HTTP.
+
+/** With nothing cached to serve, a failing or slow database is a 503, not a 500. */
+export function readThrough<T>(cache: ReadThroughCache<T>, id: string, loader: Loader<T>) {
+  return databaseOrUnavailable(() => cache.getOrSet(id, loader))
+}
+
+export async function databaseOrUnavailable<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read()
+  } catch (error) {
+    throw databaseUnavailable(error)
+  }
+}
+
+export function databaseUnavailable(cause: unknown): AppError {
+  const detail = 'The database did not answer, and nothing was cached'
+  return new AppError('service_unavailable', detail, { cause })
+}
+
+export async function orUnavailable<T>(what: string, pending: Promise<T>): Promise<T> {
+  try {
+    return await pending
+  } catch (error) {
+    throw new AppError('service_unavailable', `Redis did not take ${what}; retry`, { cause: error })
+  }
+}
+
+/**
+ * Other writes kept the product busy past the wait, or Redis did not answer while a deferred
+ * write may wait there: nothing was written, and the client may retry.
+ */
+export async function unlessBusy<T>(pending: Promise<T>): Promise<T> {
+  try {
+    return await pending
+  } catch (error) {
+    if (error instanceof WriteContention) {
+      throw new AppError('service_unavailable', 'Other writes kept the product busy; retry', {
+        cause: error,
+      })
+    }
+    if (error instanceof HoldUnavailable) {
+      throw new AppError(
+        'service_unavailable',
+        'A deferred write to this product may be waiting in Redis, and it could not be ' +
+          'checked or persisted first: nothing was changed; retry',
+        { cause: error, retryAfterSeconds: 2 },
+      )
+    }
+    throw error
+  }
+}
+
+export function notFound(id: number): AppError {
+  return new AppError('not_found', `Product ${id} does not exist`)
+}
+
+export function versionMismatch(currentVersion: number): AppError {
+  return new AppError('precondition_failed', `The product is at version ${currentVersion}`, {
+    extensions: { current_version: currentVersion },
+  })
+}

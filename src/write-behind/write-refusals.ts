@@ -1,0 +1,32 @@
+// How long a write waits on Redis and on other writes, and how it is refused when that is not
+// enough: what the catalog turns into 503s.
+
+/** How long a write waits for a product that other writes keep busy before giving up. */
+export const WAIT_MS = 5_000
+/**
+ * How long a write keeps asking a Redis that does not answer (a stall, a restart, a failover)
+ * before it is refused: a fork for a snapshot or a failover is usually over well within this.
+ */
+export const REDIS_WAIT_MS = 3_000
+
+/** Gave up waiting for a product that other writes kept busy. */
+export class WriteContention extends Error {
+  override name = 'WriteContention'
+}
+
+/**
+ * A deferred write's staging call failed, and Redis did not answer within REDIS_WAIT_MS whether
+ * it ran: the write may be staged (then its job and every read will find it) or not.
+ */
+export class StageUnconfirmed extends Error {
+  override name = 'StageUnconfirmed'
+}
+
+/**
+ * A synchronous write could not take the product's hold, because Redis did not answer within
+ * REDIS_WAIT_MS, and a deferred write may be staged there: writing around it could overwrite it
+ * (or be overwritten by it), so the write was refused before it changed anything.
+ */
+export class HoldUnavailable extends Error {
+  override name = 'HoldUnavailable'
+}
