@@ -53,7 +53,7 @@ describe('InvalidationBus', () => {
       start('c', observers[2]),
     ])
     const resubscribed = vi.fn()
-    for (const bus of [a, b, c]) bus.onResubscribe(resubscribed) // the old name of onMessagesLost
+    for (const bus of [a, b, c]) bus.onMessagesLost(resubscribed)
     const [atA, atB, atC] = [collect(a), collect(b), collect(c)]
     expect([a.connected, b.connected, c.connected]).toEqual([true, true, true])
 

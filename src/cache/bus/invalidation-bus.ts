@@ -108,14 +108,6 @@ export class InvalidationBus {
   }
 
   /**
-   * @deprecated The same registration as `onMessagesLost`, under its old name: it runs on every
-   * reason messages may have been lost, not only on a resubscription.
-   */
-  onResubscribe(handler: () => void): () => void {
-    return this.onMessagesLost(handler)
-  }
-
-  /**
    * Opens a subscriber connection (duplicated from the publisher), subscribes and starts the
    * heartbeats. Resolves once subscribed, or after `startTimeoutMs` if Redis is not there; never
    * throws, and keeps reconnecting and re-subscribing in the background until `close()`.
