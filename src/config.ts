@@ -25,6 +25,10 @@ export type Protection = (typeof PROTECTIONS)[number]
 
 const PROTECTION_PATTERN = PROTECTIONS.join('|')
 
+const HOST_PORT_LIST = '^[^\\s,:]+:[0-9]{1,5}(,[^\\s,:]+:[0-9]{1,5})*$'
+const HOST_PORT_LIST_MESSAGE =
+  'must be a comma-separated list of host:port, e.g. 10.0.0.1:7000,10.0.0.2:7000'
+
 /** Shorter admin tokens are refused at start: the token is all that guards writes. */
 export const ADMIN_TOKEN_MIN_LENGTH = 32
 
@@ -35,7 +39,20 @@ export const ADMIN_TOKEN_MIN_LENGTH = 32
 export const ConfigSchema = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8000 }),
   HOST: Type.String({ minLength: 1, default: '0.0.0.0' }),
+  /** One Redis. Unless REDIS_CLUSTER_NODES or REDIS_SENTINELS is set (only one of the three may be). */
   REDIS_URL: Type.String({ pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' }),
+  /** A Redis Cluster's seed nodes, `host:port,host:port`: the rest are found from them. */
+  REDIS_CLUSTER_NODES: Type.Optional(
+    Type.String({ pattern: HOST_PORT_LIST, patternMessage: HOST_PORT_LIST_MESSAGE }),
+  ),
+  /** Redis Sentinel: the sentinels, `host:port,host:port`, asked for the current master. */
+  REDIS_SENTINELS: Type.Optional(
+    Type.String({ pattern: HOST_PORT_LIST, patternMessage: HOST_PORT_LIST_MESSAGE }),
+  ),
+  /** The master's name in the sentinels' configuration. */
+  REDIS_SENTINEL_MASTER: Type.String({ minLength: 1, default: 'mymaster' }),
+  /** The sentinels' own password (`requirepass` in sentinel.conf), if they have one. */
+  REDIS_SENTINEL_PASSWORD: Type.Optional(Type.String({ minLength: 1, secret: true })),
   /** Unset: SQLite at ./data/catalog.db; `sqlite:<path>`; or `postgres://…`. */
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^(sqlite:|postgres(ql)?://)' })),
   /** Unset: a token is generated at start and logged once. Secret: never echoed in an error. */
@@ -94,6 +111,14 @@ export const ConfigSchema = Type.Object({
    * slot. Unset: derived from REDIS_KEY_PREFIX, `{<REDIS_KEY_PREFIX>bull}`.
    */
   QUEUE_PREFIX: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]+$' })),
+  /**
+   * Replicas a deferred write's staged state must reach (Redis WAIT) before its 202: a master
+   * that dies a moment after acknowledging it then loses nothing. Short of it in time, the write
+   * is applied synchronously (200), or refused (503). Unset: 1 once Redis has shown a replica, else 0.
+   */
+  WRITE_BEHIND_MIN_REPLICAS: Type.Optional(Type.Integer({ minimum: 0, maximum: 16 })),
+  /** How long a deferred write waits for those replicas. */
+  WRITE_BEHIND_REPLICA_WAIT_MS: Type.Integer({ minimum: 1, maximum: 10_000, default: 500 }),
   /** through: writes go to the database, then invalidate; behind: PUT/PATCH answer 202 and the worker persists. */
   WRITE_MODE: Type.Enum(['through', 'behind'], { default: 'through' }),
   WARMUP_CRON: Type.String({ minLength: 9, default: '*/10 * * * *' }),
@@ -159,9 +184,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const numeric = type === 'integer' ? INTEGER : type === 'number' ? DECIMAL : undefined
     raw[name] = numeric?.test(value) ? Number(value) : value
   }
+  const set = new Set(Object.keys(raw)) // Value.Default adds the defaults to `raw` itself
   const withDefaults = Value.Default(ConfigSchema, raw)
   if (Value.Check(ConfigSchema, withDefaults)) {
-    const problems = relationProblems(withDefaults)
+    const problems = relationProblems(withDefaults, set)
     if (problems.length === 0) return withDefaults
     throw invalid(problems)
   }
@@ -201,8 +227,17 @@ function invalid(problems: readonly string[]): ConfigError {
 }
 
 /** What a schema cannot say: values that must agree with each other, or parse as something. */
-function relationProblems(config: Config): string[] {
+function relationProblems(config: Config, set: ReadonlySet<string>): string[] {
   const problems: string[] = []
+  const topologies = ['REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_SENTINELS'].filter((name) =>
+    set.has(name),
+  )
+  if (topologies.length > 1) {
+    problems.push(
+      `${topologies.join(' and ')} are set: say where Redis is one way only (REDIS_URL, ` +
+        'REDIS_CLUSTER_NODES or REDIS_SENTINELS)',
+    )
+  }
   if (config.LEASE_WAIT_MS >= config.LOADER_TIMEOUT_MS) {
     problems.push(
       `LEASE_WAIT_MS=${config.LEASE_WAIT_MS} must be below LOADER_TIMEOUT_MS=` +

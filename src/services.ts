@@ -1,6 +1,12 @@
 import type { Queue } from 'bullmq'
-import type { Redis } from 'ioredis'
-import { type CacheOptions, createCache, InvalidationBus, MemoryTier } from './cache/index.js'
+import {
+  type CacheOptions,
+  createCache,
+  duplicateClient,
+  InvalidationBus,
+  MemoryTier,
+} from './cache/index.js'
+import type { RedisClient } from './cache/redis/client.js'
 import { type ListPageCaching, listPageLifetime } from './catalog/list-page-policy.js'
 import {
   categoryTag,
@@ -50,7 +56,7 @@ export interface Services {
  */
 export async function openServices(
   config: Config,
-  deps: { database: Database; redis: Redis },
+  deps: { database: Database; redis: RedisClient },
   {
     metrics,
     logger,
@@ -145,8 +151,18 @@ export async function openServices(
   })
   // The entry point closes the Redis client after the services, so the last flush still lands.
   closers.push(() => reads.close())
+  // Stages and waits for replicas (WAIT blocks its connection) beside the cache's connection.
+  const stager = duplicateClient(deps.redis, {
+    commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS + config.WRITE_BEHIND_REPLICA_WAIT_MS,
+    name: 'write-behind',
+  })
+  closers.push(async () => stager.disconnect())
   const writeBehind = new ProductWriteBehind({
-    pending: new PendingWrites({ redis: deps.redis, keyPrefix: config.REDIS_KEY_PREFIX }),
+    pending: new PendingWrites({ redis: deps.redis, stager, keyPrefix: config.REDIS_KEY_PREFIX }),
+    replication: {
+      replicasRequired: () => config.WRITE_BEHIND_MIN_REPLICAS ?? (durability.replicasSeen ? 1 : 0),
+      waitMs: config.WRITE_BEHIND_REPLICA_WAIT_MS,
+    },
     repository,
     queue,
     caches: { products, pages },
@@ -179,7 +195,7 @@ const TRUSTED_BLINDLY = {
  * Whether Redis may hold deferred writes, checked now and on every reconnect, and said once in
  * the log each time it changes. WRITE_MODE=behind on a Redis that would lose them stops start-up.
  */
-async function openDurability(config: Config, redis: Redis, logger: Logger) {
+async function openDurability(config: Config, redis: RedisClient, logger: Logger) {
   const durability = new RedisDurability(redis, {
     declared: config.REDIS_PERSISTENCE,
     onChange: (judged: Durability) => {
@@ -208,7 +224,12 @@ async function openDurability(config: Config, redis: Redis, logger: Logger) {
 }
 
 /** The L1 tier and the invalidation bus, for the `full` strategy; `naive` and `none` use neither. */
-async function openCacheStack(config: Config, redis: Redis, metrics: Metrics, logger: Logger) {
+async function openCacheStack(
+  config: Config,
+  redis: RedisClient,
+  metrics: Metrics,
+  logger: Logger,
+) {
   if (config.CACHE_STRATEGY !== 'full') return { l1: undefined, bus: undefined }
   const l1 = new MemoryTier({
     maxItems: config.L1_MAX_ITEMS,

@@ -11,6 +11,7 @@ import { entryKey, keyNamespace } from './keys.js'
 import { withinTimeout } from './loader-timeout.js'
 import { MemoryTier } from './memory/memory-tier.js'
 import { type ResolvedCacheOptions, resolveCacheOptions } from './options.js'
+import { commandTimeoutOf } from './redis/client.js'
 import { type LeaseMode, RedisCoordinator } from './redis/redis-coordinator.js'
 import { whenReady } from './redis/when-ready.js'
 import { LateTimeoutError, RedisGuard } from './redis-guard.js'
@@ -88,7 +89,7 @@ export class Cache<T> implements ReadThroughCache<T> {
       report: (operation, error) => observer.error(name, operation, error),
       onStateChange: (state) => observer.circuit(name, state),
       time: (command, ms) => observer.redisCommand(name, command, ms),
-      commandTimeoutMs: options.redis.options.commandTimeout,
+      commandTimeoutMs: commandTimeoutOf(options.redis),
       countLateTimeouts: resolved.countLateTimeouts,
     })
     this.#l2 = new RedisCoordinator(options.redis, resolved.protections)

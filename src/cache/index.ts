@@ -5,7 +5,18 @@ export { LoaderTimeoutError } from './loader-timeout.js'
 export { MemoryTier } from './memory/memory-tier.js'
 export { NaiveCache } from './naive-cache.js'
 export { NoCache } from './no-cache.js'
-export { createRedisClient, type RedisClientOptions } from './redis/client.js'
+export {
+  connect,
+  createRedisClient,
+  duplicateClient,
+  type HostAndPort,
+  isCluster,
+  masterConnections,
+  type RedisClient,
+  type RedisClientOptions,
+  type RedisTarget,
+} from './redis/client.js'
+export { describeTopology, type RedisTopology } from './redis/topology.js'
 export { whenReady } from './redis/when-ready.js'
 export { type CircuitStateName, LateTimeoutError } from './redis-guard.js'
 export type {

@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis'
 import { epochKey, tagsKey, versionKey } from './keys.js'
+import type { RedisClient } from './redis/client.js'
 import { RedisEpoch } from './redis/redis-epoch.js'
 import { RedisTagStore } from './redis/redis-tag-store.js'
 import { RedisVersionStore } from './redis/redis-version-store.js'
@@ -25,7 +25,7 @@ export class SharedState {
   #timer: NodeJS.Timeout | undefined
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     namespace: string,
     guard: RedisGuard,
     options: {

@@ -1,7 +1,8 @@
 // The cache core's public contract. The core is a library: it knows nothing of HTTP or products.
-import type { Redis } from 'ioredis'
+
 import type { InvalidationBus } from './bus/invalidation-bus.js'
 import type { MemoryTier } from './memory/memory-tier.js'
+import type { RedisClient } from './redis/client.js'
 import type { CircuitBreakerOptions, CircuitStateName } from './redis-guard.js'
 
 /** Loads the value from the source of truth; `undefined` means "no such thing". */
@@ -133,7 +134,7 @@ export interface CacheOptions<T> {
    * Owned by the caller. Create it with `createRedisClient`: the cache relies on its command
    * timeout (the most a slow Redis adds to a read) and on its failing fast while disconnected.
    */
-  redis: Redis
+  redis: RedisClient
   /** Prepended to every key. @default '' */
   keyPrefix?: string
   /** How long an entry is fresh, in seconds. @default 300 */

@@ -5,7 +5,12 @@ import { AppError } from '../errors.js'
 import { enqueueRegenerateProductCache } from '../queues/regenerate-product-cache.js'
 import { retryWithin } from '../retry-within.js'
 import type { PersistOutcome, ProductWriteBehind } from '../write-behind/product-write-behind.js'
-import { REDIS_WAIT_MS, StageUnconfirmed, WriteContention } from '../write-behind/write-refusals.js'
+import {
+  NotReplicated,
+  REDIS_WAIT_MS,
+  StageUnconfirmed,
+  WriteContention,
+} from '../write-behind/write-refusals.js'
 import {
   databaseOrUnavailable,
   databaseUnavailable,
@@ -170,7 +175,8 @@ export class ProductCatalog {
       const staged = await this.#stageOrUnavailable(id, fields, expectedVersion)
       if (staged.status === 'not_found') throw notFound(id)
       if (staged.status === 'precondition_failed') throw versionMismatch(staged.currentVersion)
-      return { product: staged.product, deferred: true }
+      if (staged.status === 'rejected') throw new AppError('validation_failed', staged.reason)
+      return { product: staged.product, deferred: staged.status === 'staged' }
     }
     const outcome = await unlessBusy(
       this.#writeBehind.whileHeld(
@@ -201,7 +207,10 @@ export class ProductCatalog {
           : error instanceof StageUnconfirmed
             ? 'Redis did not answer in time: the write may or may not have been staged; read ' +
               'the product, then retry with If-Match'
-            : 'Redis did not take the write; nothing was changed; retry'
+            : error instanceof NotReplicated
+              ? 'The write reached no Redis replica in time and the database did not take it: ' +
+                'it may still be applied; read the product, then retry with If-Match'
+              : 'Redis did not take the write; nothing was changed; retry'
       throw new AppError('service_unavailable', detail, { cause: error })
     }
   }

@@ -1,8 +1,8 @@
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '../cache/redis/client.js'
 
 export interface ReadCounterOptions {
   /** The app's client: no offline queue and a short command timeout, so a flush never hangs. */
-  redis: Redis
+  redis: RedisClient
   /** The sorted set of reads: member = product id, score = how often it was read. */
   key: string
   /** How often the batch of reads goes to Redis. @default 1000 */
@@ -23,7 +23,7 @@ const TRIM_EVERY_FLUSHES = 30
  * dropped rather than retried, so an outage neither grows memory nor throws into a read.
  */
 export class ReadCounter {
-  readonly #redis: Redis
+  readonly #redis: RedisClient
   readonly #key: string
   readonly #maxIds: number
   readonly #onDroppedFlush: (error: unknown) => void

@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq'
-import { Redis } from 'ioredis'
+import { connect, type RedisClient } from '../cache/index.js'
 import type { Config } from '../config.js'
+import { redisTarget } from '../redis-target.js'
 
 /** One queue for the catalog's jobs; each job file names its own job. */
 export const CATALOG_QUEUE = 'catalog'
@@ -23,7 +24,7 @@ const KEEP_FAILED = { count: 5000 }
  * (no offline queue), so a request that cannot be queued is answered 503 instead of hanging.
  */
 export function openCatalogQueue(config: Config): Queue {
-  const connection = new Redis(config.REDIS_URL, {
+  const connection = connect(redisTarget(config), {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectionName: 'catalog-queue',
@@ -41,9 +42,12 @@ export function openCatalogQueue(config: Config): Queue {
   })
 }
 
-/** A worker needs a connection of its own that waits on blocking commands forever. */
-export function workerConnection(config: Config): Redis {
-  const connection = new Redis(config.REDIS_URL, {
+/**
+ * A worker needs a connection of its own that waits on blocking commands forever (BullMQ's
+ * advice, on a Cluster too: `maxRetriesPerRequest: null` on every node's connection).
+ */
+export function workerConnection(config: Config): RedisClient {
+  const connection = connect(redisTarget(config), {
     maxRetriesPerRequest: null,
     connectionName: 'catalog-worker',
   })

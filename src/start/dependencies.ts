@@ -1,13 +1,13 @@
-import type { Redis } from 'ioredis'
-import { createRedisClient } from '../cache/index.js'
+import { createRedisClient, type RedisClient } from '../cache/index.js'
 import type { Config } from '../config.js'
 import { type Database, openDatabase } from '../db/client.js'
 import { migrateToLatest } from '../db/migrate.js'
 import { seedIfEmpty } from '../db/seed.js'
+import { redisTarget } from '../redis-target.js'
 
 export interface Dependencies {
   database: Database
-  redis: Redis
+  redis: RedisClient
   close(): Promise<void>
 }
 
@@ -28,7 +28,7 @@ export async function openDependencies(config: Config, options: OpenOptions = {}
       products: config.SEED_PRODUCTS,
       onProgress: options.onSeedProgress,
     })
-    const redis = createRedisClient(config.REDIS_URL, {
+    const redis = createRedisClient(redisTarget(config), {
       commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
     })
     const dependencies: Dependencies = {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis'
+import { masterConnections, type RedisClient } from '../cache/redis/client.js'
 import { defineScript, type ScriptCall } from '../cache/redis/scripts.js'
 import { isProduct, type Product, type ProductFields } from '../catalog/product.js'
 import { HOLD, RELEASE, SETTLE, STAGE } from './scripts.js'
@@ -45,7 +45,13 @@ export class UnreadablePendingState extends Error {
 }
 
 export interface PendingWritesOptions {
-  redis: Redis
+  redis: RedisClient
+  /**
+   * The connection that stages writes and then asks Redis how many replicas have them (WAIT
+   * counts the writes of its own connection, and blocks it meanwhile: not the cache's).
+   * @default redis
+   */
+  stager?: RedisClient
   /** Prepended to every key, e.g. `staging:`. @default '' */
   keyPrefix?: string
   /**
@@ -58,47 +64,55 @@ export interface PendingWritesOptions {
 
 /**
  * The pending writes in Redis. Per product a hash with the staged state and its version, no
- * TTL while a write is pending (so it is never expired or evicted by a volatile-* policy), and
- * a set of the ids with a pending write, for the worker's sweep. Every key shares one hash tag,
- * so the scripts that touch a product's hash and the set together also run on Redis Cluster.
+ * TTL while a write is pending (so it is never expired or evicted by a volatile-* policy). A
+ * product's keys share a hash tag of their own, `{<prefix>pending:<id>}`: its scripts run on
+ * Redis Cluster, and the products spread over its masters. The worker's sweep finds the pending
+ * hashes by scanning every master.
  */
 export class PendingWrites {
-  readonly #redis: Redis
-  readonly #tag: string
+  readonly #redis: RedisClient
+  readonly #stager: RedisClient
+  readonly #prefix: string
   readonly #fenceTtlMs: number
   readonly #stage: ScriptCall
   readonly #settle: ScriptCall
   readonly #hold: ScriptCall
   readonly #release: ScriptCall
 
-  constructor({ redis, keyPrefix = '', fenceTtlMs = 3_600_000 }: PendingWritesOptions) {
+  constructor({
+    redis,
+    stager = redis,
+    keyPrefix = '',
+    fenceTtlMs = 3_600_000,
+  }: PendingWritesOptions) {
     this.#redis = redis
-    this.#tag = `{${keyPrefix}pending}`
+    this.#stager = stager
+    this.#prefix = keyPrefix
     this.#fenceTtlMs = fenceTtlMs
-    this.#stage = defineScript(redis, STAGE)
+    this.#stage = defineScript(stager, STAGE)
     this.#settle = defineScript(redis, SETTLE)
     this.#hold = defineScript(redis, HOLD)
     this.#release = defineScript(redis, RELEASE)
   }
 
-  /** The product's hash, e.g. `{pending}:product:42`. */
-  keyOf(id: number): string {
-    return `${this.#tag}:product:${id}`
+  /** The product's hash tag: every key of its pending write hashes to one slot. */
+  #tagOf(id: number): string {
+    return `{${this.#prefix}pending:${id}}`
   }
 
-  /** The set of ids with a pending write. */
-  get idsKey(): string {
-    return `${this.#tag}:products`
+  /** The product's hash, e.g. `{pending:42}:product`. */
+  keyOf(id: number): string {
+    return `${this.#tagOf(id)}:product`
   }
 
   /** What a write staged, kept RECEIPT_TTL_MS (stage.lua). */
-  #receiptKey(writeId: string): string {
-    return `${this.#tag}:write:${writeId}`
+  #receiptKey(id: number, writeId: string): string {
+    return `${this.#tagOf(id)}:write:${writeId}`
   }
 
   /** The synchronous writes under way on the product (hold.lua). */
   #holdersKey(id: number): string {
-    return `${this.#tag}:holders:${id}`
+    return `${this.#tagOf(id)}:holders`
   }
 
   async read(id: number): Promise<PendingRecord> {
@@ -134,9 +148,8 @@ export class PendingWrites {
 
   async stage(id: number, request: StageRequest): Promise<StageOutcome> {
     const reply = await this.#stage(
-      [this.keyOf(id), this.idsKey, this.#holdersKey(id), this.#receiptKey(request.writeId)],
+      [this.keyOf(id), this.#holdersKey(id), this.#receiptKey(id, request.writeId)],
       [
-        id,
         JSON.stringify(request.fields),
         request.expectedVersion ?? '',
         request.updatedAt,
@@ -165,8 +178,8 @@ export class PendingWrites {
    * call failed: on the same connection, so Redis answers it only after running that call, if it
    * ever got it.
    */
-  async receipt(writeId: string): Promise<Product | undefined> {
-    const state = await this.#redis.get(this.#receiptKey(writeId))
+  async receipt(id: number, writeId: string): Promise<Product | undefined> {
+    const state = await this.#stager.get(this.#receiptKey(id, writeId))
     return state === null ? undefined : decode(state)
   }
 
@@ -175,8 +188,25 @@ export class PendingWrites {
    * Answers false when a newer write was staged meanwhile; that one stays pending.
    */
   async settle(id: number, version: number, reason?: string): Promise<boolean> {
-    const keys = [this.keyOf(id), this.idsKey]
-    return (await this.#settle(keys, [id, version, reason ?? '', this.#fenceTtlMs])) === 1
+    const keys = [this.keyOf(id)]
+    return (await this.#settle(keys, [version, reason ?? '', this.#fenceTtlMs])) === 1
+  }
+
+  /**
+   * How many replicas have everything the stager wrote so far, the product's staged state
+   * included: Redis WAIT, sent with a read of the product's hash so that on a Cluster it goes to
+   * the master that holds it. Answers at least `replicas` as soon as that many have it, else what
+   * it got after `timeoutMs`.
+   */
+  async replicated(id: number, replicas: number, timeoutMs: number): Promise<number> {
+    const replies = await this.#stager
+      .pipeline()
+      .exists(this.keyOf(id))
+      .wait(replicas, timeoutMs)
+      .exec()
+    const [error, acknowledged] = replies?.[1] ?? [new Error('WAIT got no reply')]
+    if (error) throw error
+    return Number(acknowledged)
   }
 
   /** Holds the product for a synchronous write; release it with the same token. */
@@ -192,19 +222,32 @@ export class PendingWrites {
     await this.#release(keys, [token, committed, this.#fenceTtlMs])
   }
 
-  /** Every id with a pending write, a page at a time (SSCAN: never blocks Redis). */
+  /**
+   * Every id with a pending hash (a write pending, or only its fence), master by master, a page
+   * at a time (SCAN: never blocks Redis; an id may come twice). The caller reads each one.
+   */
   async *ids(): AsyncGenerator<number> {
-    let cursor = '0'
-    do {
-      const [next, members] = await this.#redis.sscan(this.idsKey, cursor, 'COUNT', 500)
-      for (const member of members) yield Number(member)
-      cursor = next
-    } while (cursor !== '0')
+    const pattern = `{${escapeGlob(this.#prefix)}pending:*}:product`
+    const id = new RegExp(`^\\{${escapeRegExp(this.#prefix)}pending:(\\d+)\\}:product$`)
+    for (const master of masterConnections(this.#redis)) {
+      let cursor = '0'
+      do {
+        const [next, keys] = await master.scan(cursor, 'MATCH', pattern, 'COUNT', 1000)
+        for (const key of keys) {
+          const match = id.exec(key)
+          if (match) yield Number(match[1])
+        }
+        cursor = next
+      } while (cursor !== '0')
+    }
   }
 }
 
 /** Longer than any writer keeps asking whether its write was staged. */
 const RECEIPT_TTL_MS = 600_000
+
+const escapeGlob = (text: string) => text.replace(/[*?[\]\\]/g, '\\$&')
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 
 function decode(json: string): Product {
   let value: unknown

@@ -21,12 +21,22 @@ import {
 } from './pending-writes.js'
 import { ProductHolds } from './product-holds.js'
 import type { Durability } from './redis-durability.js'
-import { REDIS_WAIT_MS, StageUnconfirmed, WAIT_MS, WriteContention } from './write-refusals.js'
+import {
+  NotReplicated,
+  REDIS_WAIT_MS,
+  StageUnconfirmed,
+  WAIT_MS,
+  WriteContention,
+} from './write-refusals.js'
 
 export type WriteMode = 'through' | 'behind'
 
 export type StageResult =
   | { status: 'staged'; product: Product }
+  /** Staged, but not on enough replicas in time: applied to the database at once instead. */
+  | { status: 'applied'; product: Product }
+  /** …and the database refused it (it would have failed its job): nothing was written. */
+  | { status: 'rejected'; reason: string }
   | { status: 'not_found' }
   | { status: 'precondition_failed'; currentVersion: number }
 
@@ -44,6 +54,12 @@ export interface ProductWriteBehindOptions {
   mode: WriteMode
   /** Whether Redis keeps staged writes through a restart (redis-durability.ts). */
   durability: { readonly deferrable: boolean; readonly current: Durability | undefined }
+  /**
+   * Replicas a staged write must reach before it is acknowledged (Redis WAIT), asked for each
+   * write (the default follows what Redis shows), and how long to wait for them.
+   * @default none asked
+   */
+  replication?: { replicasRequired(): number; waitMs: number }
   /**
    * Refuse a synchronous write that cannot take its hold, rather than write around a deferred
    * write that may be staged. Off only to show what it prevents. @default true
@@ -67,6 +83,7 @@ export class ProductWriteBehind {
   readonly #mode: WriteMode
   readonly #durability: ProductWriteBehindOptions['durability']
   readonly #holds: ProductHolds
+  readonly #replication: ProductWriteBehindOptions['replication']
   readonly #onError: (error: unknown, what: string) => void
 
   constructor(options: ProductWriteBehindOptions) {
@@ -77,6 +94,7 @@ export class ProductWriteBehind {
     this.#pages = options.caches.pages
     this.#mode = options.mode
     this.#durability = options.durability
+    this.#replication = options.replication
     this.#onError = options.onError ?? (() => {})
     this.#holds = new ProductHolds({
       pending: options.pending,
@@ -149,15 +167,12 @@ export class ProductWriteBehind {
         outcome = await this.#pending.stage(id, { ...request, base })
       } catch (error) {
         // The call may still run (a timeout in a stall): answer by what it did, never guess.
-        const staged = await this.#receiptOf(writeId, error)
+        const staged = await this.#receiptOf(id, writeId, error)
         if (staged) outcome = { status: 'staged', state: staged }
         else if (Date.now() > deadline) throw error
         else continue // it did not run, and never will: stage again
       }
-      if (outcome.status === 'staged') {
-        await this.#afterStaging(id, outcome.state)
-        return { status: 'staged', product: outcome.state }
-      }
+      if (outcome.status === 'staged') return this.#acknowledge(id, outcome.state)
       if (outcome.status === 'precondition_failed') return outcome
       if (Date.now() > deadline) throw new WriteContention(`Product ${id} stayed busy`)
       if (outcome.status === 'busy') {
@@ -175,14 +190,50 @@ export class ProductWriteBehind {
    * What the write staged, asked until Redis answers (then it has run the failed call, or never
    * will). Throws StageUnconfirmed if Redis does not answer within REDIS_WAIT_MS.
    */
-  async #receiptOf(writeId: string, failure: unknown): Promise<Product | undefined> {
+  async #receiptOf(id: number, writeId: string, failure: unknown): Promise<Product | undefined> {
     this.#onError(failure, 'stage a write (asking whether it ran)')
     try {
-      return await retryWithin(Date.now() + REDIS_WAIT_MS, () => this.#pending.receipt(writeId))
+      return await retryWithin(Date.now() + REDIS_WAIT_MS, () => this.#pending.receipt(id, writeId))
     } catch (error) {
       throw new StageUnconfirmed(`Redis did not answer within ${REDIS_WAIT_MS} ms`, {
         cause: error,
       })
+    }
+  }
+
+  /**
+   * A staged write is acknowledged (202) once it is safe from a failover: on as many replicas as
+   * required. Short of that in time, Redis alone has it, and a master that died now would take
+   * it along: so it is applied to the database at once (answered like a synchronous write), or,
+   * if the database cannot take it either, refused with a 503 that says it may still land.
+   */
+  async #acknowledge(id: number, state: Product): Promise<StageResult> {
+    const required = this.#replication?.replicasRequired() ?? 0
+    if (required > 0 && !(await this.#replicated(id, required))) {
+      try {
+        const flushed = await this.#flush(id)
+        if (flushed.status === 'persisted') return { status: 'applied', product: state }
+        if (flushed.status === 'rejected') return flushed
+      } catch (error) {
+        this.#onError(error, 'apply a write no replica confirmed')
+      }
+      await this.#afterStaging(id, state) // it stays staged: its job persists it later
+      throw new NotReplicated(
+        `The write reached no ${required} replica(s) in ${this.#replication?.waitMs} ms, ` +
+          'and the database did not take it',
+      )
+    }
+    await this.#afterStaging(id, state)
+    return { status: 'staged', product: state }
+  }
+
+  async #replicated(id: number, required: number): Promise<boolean> {
+    const waitMs = this.#replication?.waitMs ?? 0
+    try {
+      return (await this.#pending.replicated(id, required, waitMs)) >= required
+    } catch (error) {
+      this.#onError(error, 'wait for replicas of a staged write')
+      return false
     }
   }
 

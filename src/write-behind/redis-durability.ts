@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis'
-import { whenReady } from '../cache/index.js'
+import { masterConnections, type RedisClient, whenReady } from '../cache/index.js'
 
 /** How long start() waits for a client that is still connecting. */
 const READY_WAIT_MS = 1000
@@ -71,14 +71,15 @@ export function judgeDeclared(declared: DeclaredPersistence | undefined): Durabi
  * settings). Until Redis has answered once it is not known, and not deferrable.
  */
 export class RedisDurability {
-  readonly #redis: Redis
+  readonly #redis: RedisClient
   readonly #declared: DeclaredPersistence | undefined
   readonly #onChange: (durability: Durability) => void
   #current: Durability | undefined
+  #replicasSeen = false
   readonly #onReady = () => void this.check()
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     options: {
       declared?: DeclaredPersistence | undefined
       /** Told once at the first answer and again whenever the judgement changes. */
@@ -93,6 +94,14 @@ export class RedisDurability {
   /** Whether a deferred write may be acknowledged now. */
   get deferrable(): boolean {
     return this.#current?.deferrable ?? false
+  }
+
+  /**
+   * Whether a master has ever shown a connected replica. It stays true when the replicas go away,
+   * so that writes are then refused rather than acknowledged on the master alone.
+   */
+  get replicasSeen(): boolean {
+    return this.#replicasSeen
   }
 
   /** The last judgement, or undefined until Redis has answered. */
@@ -116,7 +125,15 @@ export class RedisDurability {
   async check(): Promise<Durability | undefined> {
     let next: Durability
     try {
-      next = judgeSettings(await this.#readSettings())
+      // Every master must keep them (on a Cluster, a write may land on any).
+      const masters = masterConnections(this.#redis)
+      if (masters.length === 0) return this.#current
+      const judged = await Promise.all(
+        masters.map(async (master) => judgeSettings(await readSettings(master))),
+      )
+      next = judged.find((durability) => !durability.deferrable) ?? (judged[0] as Durability)
+      const replicas = await Promise.all(masters.map(connectedReplicas))
+      if (replicas.some((count) => count > 0)) this.#replicasSeen = true
     } catch (error) {
       if (!isRefusal(error)) return this.#current
       next = judgeDeclared(this.#declared)
@@ -127,20 +144,30 @@ export class RedisDurability {
     if (changed) this.#onChange(next)
     return next
   }
+}
 
-  /** One CONFIG GET per setting (Redis before 7 takes one pattern), sent together. */
-  async #readSettings(): Promise<Settings> {
-    const replies = await Promise.all(
-      SETTINGS.map((name) => this.#redis.call('CONFIG', 'GET', name) as Promise<unknown>),
-    )
-    const settings: Record<string, string> = {}
-    for (const reply of replies) {
-      if (!Array.isArray(reply)) throw new TypeError(`CONFIG GET answered ${String(reply)}`)
-      for (let index = 0; index + 1 < reply.length; index += 2) {
-        settings[String(reply[index])] = String(reply[index + 1])
-      }
+/** One CONFIG GET per setting (Redis before 7 takes one pattern), sent together. */
+async function readSettings(redis: Redis): Promise<Settings> {
+  const replies = await Promise.all(
+    SETTINGS.map((name) => redis.call('CONFIG', 'GET', name) as Promise<unknown>),
+  )
+  const settings: Record<string, string> = {}
+  for (const reply of replies) {
+    if (!Array.isArray(reply)) throw new TypeError(`CONFIG GET answered ${String(reply)}`)
+    for (let index = 0; index + 1 < reply.length; index += 2) {
+      settings[String(reply[index])] = String(reply[index + 1])
     }
-    return settings
+  }
+  return settings
+}
+
+/** `connected_slaves` of INFO replication: the replicas attached to this master right now. */
+async function connectedReplicas(master: Redis): Promise<number> {
+  try {
+    const info = await master.info('replication')
+    return Number(/^connected_slaves:(\d+)/m.exec(info)?.[1] ?? 0)
+  } catch {
+    return 0 // INFO refused (ACL): replicas are then only what WRITE_BEHIND_MIN_REPLICAS says
   }
 }
 

@@ -17,7 +17,7 @@ function load(file: string, numberOfKeys: number): LuaScript {
   }
 }
 
-export const STAGE = load('stage.lua', 4)
-export const SETTLE = load('settle.lua', 2)
+export const STAGE = load('stage.lua', 3)
+export const SETTLE = load('settle.lua', 1)
 export const HOLD = load('hold.lua', 2)
 export const RELEASE = load('release.lua', 2)

@@ -30,3 +30,11 @@ export class StageUnconfirmed extends Error {
 export class HoldUnavailable extends Error {
   override name = 'HoldUnavailable'
 }
+
+/**
+ * A staged write reached fewer replicas than required in time, and the database did not take it
+ * at once either: it was not acknowledged, though it stays staged and its job may yet persist it.
+ */
+export class NotReplicated extends Error {
+  override name = 'NotReplicated'
+}

@@ -314,7 +314,7 @@ describe('InvalidationBus: recovering what pub/sub loses', () => {
     const proxy = await proxyTo(sharedRedisPort)
     const channel = channelName()
     // R publishes straight to Redis; only its subscriber goes through the proxy.
-    const rPublisher = await connectClient()
+    const rPublisher = await connectClient(REDIS_URL)
     const duplicate = rPublisher.duplicate.bind(rPublisher)
     rPublisher.duplicate = (override) => duplicate({ ...override, port: proxy.port })
     const r = await instance({ publisher: rPublisher, channel, instanceId: 'r' })

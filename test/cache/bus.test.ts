@@ -6,6 +6,7 @@ import { Redis } from 'ioredis'
 import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import type { BusMessage, BusRejectReason } from '../../src/cache/bus/bus-message.js'
 import type { InvalidationBusOptions } from '../../src/cache/bus/bus-options.js'
+import { busWire } from '../../src/cache/bus/bus-wire.js'
 import { InvalidationBus } from '../../src/cache/bus/invalidation-bus.js'
 import { uniquePrefix } from '../support/redis.js'
 import { adminClient, connectClient, waitUntil } from './helpers.js'
@@ -99,6 +100,8 @@ describe('InvalidationBus', () => {
     const bus = await startBus({ publisher, channel, instanceId: 'b', observer })
     const received = collect(bus)
     const raw = adminClient()
+    // Straight onto the bus's channel(s), as a rogue or broken publisher would.
+    const rawBus = busWire(raw, channel, 'raw-publisher')
     const envelope = { v: 1, from: 'a', op: 'delete', cache: 'product', keys: ['product:v1:1'] }
     const invalid: Array<[unknown, BusRejectReason]> = [
       ['{"v":1,"from":', 'not-json'],
@@ -116,13 +119,13 @@ describe('InvalidationBus', () => {
       [{ ...envelope, keys: ['k'.repeat(1025)] }, 'too-large'],
     ]
     for (const [payload, _] of invalid) {
-      await raw.publish(channel, typeof payload === 'string' ? payload : JSON.stringify(payload))
+      await rawBus.publish(typeof payload === 'string' ? payload : JSON.stringify(payload))
     }
     // Dropped silently, not rejected: a message this instance sent itself.
-    await raw.publish(channel, JSON.stringify({ ...envelope, from: 'b' }))
+    await rawBus.publish(JSON.stringify({ ...envelope, from: 'b' }))
     // Accepted: unknown fields are ignored (see bus-message.ts), and never reach a handler.
-    await raw.publish(channel, JSON.stringify({ ...envelope, value: { price: 10 }, ts: 1 }))
-    await raw.publish(channel, JSON.stringify({ ...envelope, op: 'tags', tags: { brand: 4 } }))
+    await rawBus.publish(JSON.stringify({ ...envelope, value: { price: 10 }, ts: 1 }))
+    await rawBus.publish(JSON.stringify({ ...envelope, op: 'tags', tags: { brand: 4 } }))
 
     await waitUntil(() => received.length === 2, 'the valid messages arrive')
     expect(observer.rejected.mock.calls.map(([reason]) => reason)).toEqual(

@@ -84,8 +84,9 @@ describe('single-flight and lease: one loader per key, cluster-wide', () => {
     const { answers, loader } = await stampede('naive')
 
     for (const answer of answers) expect(answer).toMatchObject({ value: 'pen' })
-    // Every caller read before the first fill landed: about one load each.
-    expect(loader.mock.calls.length).toBeGreaterThan(INSTANCES * CALLERS_PER_INSTANCE * 0.5)
+    // Most callers read before the first fill landed: hundreds of loads where `full` makes one
+    // (on a Cluster, with more round trips per read, fewer than on one Redis: 419 of 900 seen).
+    expect(loader.mock.calls.length).toBeGreaterThan(INSTANCES * CALLERS_PER_INSTANCE * 0.2)
     await annotate(`naive: ${loader.mock.calls.length} loads for ${answers.length} reads`)
   })
 

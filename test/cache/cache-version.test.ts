@@ -1,6 +1,5 @@
-import type { Redis } from 'ioredis'
 import { describe, expect, it } from 'vitest'
-import type { CacheOptions } from '../../src/cache/index.js'
+import type { CacheOptions, RedisClient } from '../../src/cache/index.js'
 import {
   adminClient,
   connectClient,
@@ -21,7 +20,7 @@ async function setup() {
   return { admin, versionKey, instance }
 }
 
-const readVersion = async (admin: Redis, key: string) => admin.get(key)
+const readVersion = async (admin: RedisClient, key: string) => admin.get(key)
 
 describe('Cache (versioned keys)', () => {
   it('creates the shared version at initialVersion, and later instances adopt it', async () => {

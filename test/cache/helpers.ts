@@ -4,22 +4,34 @@ import { InvalidationBus } from '../../src/cache/bus/invalidation-bus.js'
 import { Cache } from '../../src/cache/cache.js'
 import type { Entry } from '../../src/cache/entry.js'
 import { NaiveCache } from '../../src/cache/naive-cache.js'
-import { createRedisClient } from '../../src/cache/redis/client.js'
+import { connect, createRedisClient, type RedisClient } from '../../src/cache/redis/client.js'
 import { whenReady } from '../../src/cache/redis/when-ready.js'
 import type { CacheObserver, CacheOptions } from '../../src/cache/types.js'
-import { deleteByPrefix, REDIS_URL, uniquePrefix } from '../support/redis.js'
+import { deleteByPrefix, uniquePrefix } from '../support/redis.js'
+import { suiteRedisTarget } from '../support/topology.js'
 
-/** A cache-tuned client, connected; disconnected when the test finishes. */
-export async function connectClient(url = REDIS_URL, commandTimeoutMs = 500): Promise<Redis> {
-  const redis = createRedisClient(url, { commandTimeoutMs, name: 'cache-test' })
+/**
+ * A cache-tuned client, connected; disconnected when the test finishes. Without a URL, to the
+ * suite's Redis, whichever topology the project runs on (test/support/topology.ts).
+ */
+export async function connectClient(url: string, commandTimeoutMs?: number): Promise<Redis>
+export async function connectClient(
+  url?: undefined,
+  commandTimeoutMs?: number,
+): Promise<RedisClient>
+export async function connectClient(url?: string, commandTimeoutMs = 500): Promise<RedisClient> {
+  const target = url === undefined ? suiteRedisTarget() : { mode: 'standalone' as const, url }
+  const redis = createRedisClient(target, { commandTimeoutMs, name: 'cache-test' })
   onTestFinished(() => redis.disconnect())
-  if (!(await whenReady(redis, 5000))) throw new Error(`Redis at ${url} is not ready`)
+  if (!(await whenReady(redis, 5000))) throw new Error(`Redis (${target.mode}) is not ready`)
   return redis
 }
 
-/** A plain client for looking at keys the way redis-cli would. */
-export function adminClient(url = REDIS_URL): Redis {
-  const redis = new Redis(url, { lazyConnect: false })
+/** A plain client for looking at keys the way redis-cli would (on the suite's Redis without a URL). */
+export function adminClient(url: string): Redis
+export function adminClient(url?: undefined): RedisClient
+export function adminClient(url?: string): RedisClient {
+  const redis = url === undefined ? connect(suiteRedisTarget(), {}) : new Redis(url)
   redis.on('error', () => {})
   onTestFinished(() => redis.disconnect())
   return redis
@@ -29,7 +41,7 @@ export function adminClient(url = REDIS_URL): Redis {
  * A key prefix of the test's own, whose keys are deleted when it finishes: the entries, and
  * their lease and generation keys, which start with `{<entry key>}` (see redis-coordinator.ts).
  */
-export function isolatedPrefix(admin: Redis): string {
+export function isolatedPrefix(admin: RedisClient): string {
   const prefix = uniquePrefix()
   onTestFinished(async () => {
     await deleteByPrefix(admin, prefix)
@@ -69,7 +81,7 @@ export async function startNaive<T>(options: CacheOptions<T>): Promise<NaiveCach
 }
 
 /** A started bus on `channel`, closed when the test finishes. */
-export async function startBus(publisher: Redis, channel: string): Promise<InvalidationBus> {
+export async function startBus(publisher: RedisClient, channel: string): Promise<InvalidationBus> {
   const bus = new InvalidationBus({ publisher, channel })
   onTestFinished(() => bus.close())
   await bus.start()

@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { masterConnections, type RedisClient } from '../../src/cache/index.js'
 import { createMetrics } from '../../src/metrics.js'
 import { openServices, type Services } from '../../src/services.js'
 import { auth, startTestApp, type TestApp } from '../support/app.js'
@@ -13,7 +13,9 @@ const floodRequest = () => ({
 })
 
 /** What the app's list pages hold in Redis: entry keys, and their `{…}:gen` / `:lease` companions. */
-async function footprint(redis: Redis, keyPrefix: string) {
+async function footprint(client: RedisClient, keyPrefix: string) {
+  const [redis] = masterConnections(client) // this file runs on one Redis
+  if (redis === undefined) throw new Error('no Redis master connected')
   const namespace = `${keyPrefix}product_list:`.replace(/[*?[\]\\]/g, '\\$&')
   const scan = async (pattern: string) => {
     const keys: string[] = []

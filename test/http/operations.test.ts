@@ -18,7 +18,11 @@ describe('operations routes', () => {
   })
 
   it('GET /health is 200 and /ready is 200 with both dependencies up', async () => {
-    expect((await t.app.inject({ method: 'GET', url: '/health' })).json()).toEqual({ status: 'ok' })
+    const redisAt = `${new URL(t.config.REDIS_URL).hostname}:${new URL(t.config.REDIS_URL).port || 6379}`
+    expect((await t.app.inject({ method: 'GET', url: '/health' })).json()).toEqual({
+      status: 'ok',
+      redis: { mode: 'standalone', masters: [redisAt], nodes: [redisAt] },
+    })
     const ready = await t.app.inject({ method: 'GET', url: '/ready' })
     expect(ready.statusCode).toBe(200)
     expect(ready.json()).toEqual({ status: 'ready', checks: { redis: 'up', database: 'up' } })

@@ -5,7 +5,8 @@ import { type Config, loadConfig } from '../../src/config.js'
 import { queuePrefix } from '../../src/queues/catalog-queue.js'
 import { type Dependencies, openDependencies } from '../../src/start/dependencies.js'
 import { type TestDialect, testDialects } from './databases.js'
-import { deleteByPrefix, REDIS_URL, uniquePrefix } from './redis.js'
+import { deleteByPrefix, uniquePrefix } from './redis.js'
+import { suiteRedisEnv } from './topology.js'
 
 /** ADMIN_TOKEN_MIN_LENGTH (32) characters and more. */
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdefghijklmnop'
@@ -20,6 +21,8 @@ export interface TestApp {
 
 export const sqlite = testDialects.find((dialect) => dialect.name === 'sqlite') as TestDialect
 
+const REDIS_LOCATIONS = ['REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_SENTINELS']
+
 /**
  * The config of a test's app: its own Redis key prefix and queues (so tests in parallel never
  * see each other's data), no worker unless a test asks for one (ROLE=all), and `env` on top.
@@ -27,7 +30,8 @@ export const sqlite = testDialects.find((dialect) => dialect.name === 'sqlite') 
 export function testConfig(databaseUrl: string, env: Record<string, string> = {}): Config {
   return loadConfig({
     DATABASE_URL: databaseUrl,
-    REDIS_URL,
+    // A test that says where Redis is (its own server, a topology of its own) is taken at its word.
+    ...(REDIS_LOCATIONS.some((name) => name in env) ? {} : suiteRedisEnv()),
     REDIS_KEY_PREFIX: uniquePrefix(),
     QUEUE_PREFIX: `t-${randomUUID()}`,
     ROLE: 'api',

@@ -3,6 +3,7 @@ import { buildApp } from '../../src/app.js'
 import { createRedisClient } from '../../src/cache/index.js'
 import type { Config } from '../../src/config.js'
 import { queuePrefix } from '../../src/queues/catalog-queue.js'
+import { redisTarget } from '../../src/redis-target.js'
 import { openDependencies } from '../../src/start/dependencies.js'
 import { sqlite, testConfig } from './app.js'
 import type { TestDialect } from './databases.js'
@@ -30,7 +31,7 @@ export async function startCluster(
   const config = testConfig(database.url, env)
   const { dependencies } = await openDependencies(config)
   const clients = Array.from({ length: size }, () =>
-    createRedisClient(config.REDIS_URL, { commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS }),
+    createRedisClient(redisTarget(config), { commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS }),
   )
   const apps = await Promise.all(
     clients.map((redis) => buildApp(config, { database: dependencies.database, redis })),

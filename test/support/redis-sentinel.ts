@@ -28,6 +28,8 @@ export interface RedisSentinelOptions {
   sentinels?: number
   /** @default 'mymaster' */
   masterName?: string
+  /** Every server logs to an append-only file in its own directory. @default false */
+  appendonly?: boolean
 }
 
 export interface SentinelProcess {
@@ -88,10 +90,12 @@ export async function startRedisSentinel(
   }
 
   try {
-    const master = await startRedisNode(() => [])
+    const persistence = { appendonly: options.appendonly ?? false }
+    const master = await startRedisNode(() => [], persistence)
     nodes.push(master)
     const replicaOf = ['--replicaof', '127.0.0.1', String(master.port)]
-    for (let i = 0; i < replicaCount; i++) nodes.push(await startRedisNode(() => replicaOf))
+    for (let i = 0; i < replicaCount; i++)
+      nodes.push(await startRedisNode(() => replicaOf, persistence))
     // A sentinel learns the replicas from the master's INFO: have them connected first.
     await pollUntil('the replicas to sync', () => replicasOnline(master.port, replicaCount), 10_000)
 

@@ -6,9 +6,9 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Redis } from 'ioredis'
 import { inject } from 'vitest'
 import { redisAnswers } from '../../bench/net.js'
+import { masterConnections, type RedisClient } from '../../src/cache/index.js'
 
 /** The shared Redis the tests use; never stopped by them. */
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
@@ -42,15 +42,18 @@ export function uniquePrefix(): string {
  * Deletes every key under `prefix`, including the `{<prefix>…}:gen` and `:lease` companions
  * the cache keeps beside its entries (SCAN, so only for tests).
  */
-export async function deleteByPrefix(redis: Redis, prefix: string): Promise<void> {
+export async function deleteByPrefix(redis: RedisClient, prefix: string): Promise<void> {
   const escaped = prefix.replace(/[*?[\]\\]/g, '\\$&')
-  for (const pattern of [`${escaped}*`, `\\{${escaped}*`]) {
-    let cursor = '0'
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000)
-      if (keys.length > 0) await redis.unlink(...keys)
-      cursor = next
-    } while (cursor !== '0')
+  for (const master of masterConnections(redis)) {
+    for (const pattern of [`${escaped}*`, `\\{${escaped}*`]) {
+      let cursor = '0'
+      do {
+        const [next, keys] = await master.scan(cursor, 'MATCH', pattern, 'COUNT', 1000)
+        // One UNLINK per key: on a Cluster, keys of one call must share a slot.
+        await Promise.all(keys.map((key) => master.unlink(key)))
+        cursor = next
+      } while (cursor !== '0')
+    }
   }
 }
 

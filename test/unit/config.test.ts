@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { ConfigError, loadConfig } from '../../src/config.js'
 import { queuePrefix } from '../../src/queues/catalog-queue.js'
+import { redisTarget } from '../../src/redis-target.js'
 
 describe('loadConfig', () => {
   it('applies the documented defaults', () => {
@@ -8,6 +9,8 @@ describe('loadConfig', () => {
       PORT: 8000,
       HOST: '0.0.0.0',
       REDIS_URL: 'redis://127.0.0.1:6379',
+      REDIS_SENTINEL_MASTER: 'mymaster',
+      WRITE_BEHIND_REPLICA_WAIT_MS: 500,
       CACHE_STRATEGY: 'full',
       CACHE_TTL_SECONDS: 300,
       CACHE_GRACE_SECONDS: 3600,
@@ -148,5 +151,63 @@ describe('loadConfig', () => {
     expect(loadConfig({ LEASE_WAIT_MS: '3000', LOADER_TIMEOUT_MS: '5000' }).LEASE_WAIT_MS).toBe(
       3000,
     )
+  })
+
+  describe('where Redis is', () => {
+    it('is REDIS_URL unless a Cluster or sentinels are named', () => {
+      expect(redisTarget(loadConfig({}))).toEqual({
+        mode: 'standalone',
+        url: 'redis://127.0.0.1:6379',
+      })
+      expect(
+        redisTarget(loadConfig({ REDIS_CLUSTER_NODES: '10.0.0.1:7000,redis-2:7001' })),
+      ).toEqual({
+        mode: 'cluster',
+        nodes: [
+          { host: '10.0.0.1', port: 7000 },
+          { host: 'redis-2', port: 7001 },
+        ],
+      })
+      const sentinel = loadConfig({
+        REDIS_SENTINELS: 's1:26379,s2:26379',
+        REDIS_SENTINEL_PASSWORD: 'sentinel-secret',
+      })
+      expect(redisTarget(sentinel)).toEqual({
+        mode: 'sentinel',
+        sentinels: [
+          { host: 's1', port: 26379 },
+          { host: 's2', port: 26379 },
+        ],
+        masterName: 'mymaster',
+        sentinelPassword: 'sentinel-secret',
+      })
+    })
+
+    it('refuses two ways at once, naming both', () => {
+      expect(() =>
+        loadConfig({ REDIS_URL: 'redis://a:6379', REDIS_CLUSTER_NODES: 'b:7000' }),
+      ).toThrow(/REDIS_URL and REDIS_CLUSTER_NODES are set: say where Redis is one way only/)
+      expect(() =>
+        loadConfig({ REDIS_CLUSTER_NODES: 'b:7000', REDIS_SENTINELS: 'c:26379' }),
+      ).toThrow(/REDIS_CLUSTER_NODES and REDIS_SENTINELS are set/)
+    })
+
+    it('says in words what a node list must look like', () => {
+      expect(() => loadConfig({ REDIS_CLUSTER_NODES: 'redis://a:7000' })).toThrow(
+        /REDIS_CLUSTER_NODES="redis:\/\/a:7000": must be a comma-separated list of host:port/,
+      )
+      let message = ''
+      try {
+        loadConfig({
+          REDIS_SENTINELS: 'a',
+          REDIS_SENTINEL_PASSWORD: '',
+          WRITE_BEHIND_MIN_REPLICAS: '-1',
+        })
+      } catch (error) {
+        message = String(error)
+      }
+      expect(message).toMatch(/REDIS_SENTINELS="a": must be a comma-separated list of host:port/)
+      expect(message).toMatch(/WRITE_BEHIND_MIN_REPLICAS/)
+    })
   })
 })

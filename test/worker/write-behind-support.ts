@@ -5,7 +5,7 @@ import type { Config } from '../../src/config.js'
 import { PERSIST_PRODUCT_WRITE } from '../../src/queues/persist-product-write.js'
 import { PendingWrites } from '../../src/write-behind/pending-writes.js'
 import { auth } from '../support/app.js'
-import { persistentRedisUrl } from '../support/redis.js'
+import { persistentRedisEnv } from '../support/topology.js'
 
 export const RESPOND_ASYNC = { ...auth, prefer: 'respond-async' }
 
@@ -16,7 +16,7 @@ export const RESPOND_ASYNC = { ...auth, prefer: 'respond-async' }
  * read's look-up of the pending state (the read then falls back to the database). Neither is
  * what they test.
  */
-export const PATIENT_REDIS = { REDIS_URL: persistentRedisUrl(), REDIS_COMMAND_TIMEOUT_MS: '2000' }
+export const PATIENT_REDIS = { ...persistentRedisEnv(), REDIS_COMMAND_TIMEOUT_MS: '2000' }
 
 /** PATCH with `Prefer: respond-async`. */
 export function patchLater(
@@ -72,12 +72,21 @@ export async function eventually(
   }
 }
 
+/** The products with a write pending, from every master (the sweep's own scan). */
+export async function idsPending(pending: PendingWrites): Promise<number[]> {
+  const ids: number[] = []
+  for await (const id of pending.ids()) {
+    if ((await pending.read(id)).pending !== undefined && !ids.includes(id)) ids.push(id)
+  }
+  return ids
+}
+
 /**
  * Nothing pending and no persist job left to run: every acknowledged write has reached the
  * database. (Other jobs, e.g. the warm-up's next scheduled run, may wait on.)
  */
 export async function drained(app: FastifyInstance, config: Config): Promise<boolean> {
-  if ((await app.redis.scard(pendingWrites(app, config).idsKey)) > 0) return false
+  if ((await idsPending(pendingWrites(app, config))).length > 0) return false
   const unfinished = await app.queue.getJobs(['waiting', 'active', 'delayed', 'prioritized'])
   return !unfinished.some((job) => job?.name === PERSIST_PRODUCT_WRITE)
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '../redis/client.js'
 import { type BusRejectReason, isValidInstanceId } from './bus-message.js'
 
 /**
@@ -41,7 +41,7 @@ export interface InvalidationBusOptions {
    * subscriber. Owned by the caller. Best with a command timeout and no offline queue, as that
    * client has: an attempt then fails as fast as Redis does.
    */
-  publisher: Redis
+  publisher: RedisClient
   /** Channel name, e.g. `${keyPrefix}cache:bus`. */
   channel: string
   /**
@@ -77,7 +77,7 @@ export interface InvalidationBusOptions {
 }
 
 export interface ResolvedBusOptions {
-  publisher: Redis
+  publisher: RedisClient
   channel: string
   instanceId: string
   startTimeoutMs: number

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '../redis/client.js'
 import {
   type BusMessage,
   decodeBusMessage,
@@ -12,9 +12,9 @@ import {
   type ResolvedBusOptions,
   resolveBusOptions,
 } from './bus-options.js'
+import { type BusWire, busWire } from './bus-wire.js'
 import { Outbox, type OutboxKind } from './outbox.js'
 import { PeerTracker } from './peer-tracker.js'
-import { createSubscriber } from './subscriber-connection.js'
 
 export type BusMessageHandler = (message: BusMessage) => void
 export type MessagesLostHandler = (reason: BusLossReason) => void
@@ -52,12 +52,13 @@ export type MessagesLostHandler = (reason: BusLossReason) => void
 export class InvalidationBus {
   readonly instanceId: string
   readonly #options: ResolvedBusOptions
+  readonly #wire: BusWire
   readonly #outbox: Outbox
   readonly #peers: PeerTracker
   // Registrations are objects, so the same function registered twice is removed once per call.
   readonly #messageHandlers = new Set<{ handler: BusMessageHandler }>()
   readonly #lostHandlers = new Set<{ handler: MessagesLostHandler }>()
-  #subscriber: Redis | undefined
+  #subscriber: RedisClient | undefined
   #starting: Promise<void> | undefined
   #closing: Promise<void> | undefined
   #closed = false
@@ -80,9 +81,10 @@ export class InvalidationBus {
     this.#options = resolveBusOptions(options)
     this.instanceId = this.#options.instanceId
     const { publisher, channel, retryWindowMs, outboxLimit, observer } = this.#options
+    this.#wire = busWire(publisher, channel, this.instanceId)
     this.#outbox = new Outbox({
+      send: this.#wire.publish,
       publisher,
-      channel,
       retryWindowMs,
       limit: outboxLimit,
       delivered: (kind) => this.#delivered(kind),
@@ -188,12 +190,12 @@ export class InvalidationBus {
 
   async #start(): Promise<void> {
     if (this.#closed) return
-    const { publisher, startTimeoutMs, observer } = this.#options
-    const subscriber = createSubscriber(publisher, observer.error)
+    const { startTimeoutMs, observer } = this.#options
+    const subscriber = this.#wire.createSubscriber(observer.error)
     this.#subscriber = subscriber
     subscriber.on('ready', () => void this.#subscribe(subscriber))
     subscriber.on('close', () => this.#connectionClosed())
-    subscriber.on('message', (channel: string, raw: string) => {
+    subscriber.on(this.#wire.messageEvent, (channel: string, raw: string) => {
       // Nothing may throw out of this listener, into ioredis's reply parser.
       try {
         this.#receive(channel, raw)
@@ -219,9 +221,9 @@ export class InvalidationBus {
   }
 
   /** Sent on every 'ready' (never queued), so a SUBSCRIBE lost to a flapping connection is sent again. */
-  async #subscribe(subscriber: Redis): Promise<void> {
+  async #subscribe(subscriber: RedisClient): Promise<void> {
     try {
-      await subscriber.subscribe(this.#options.channel)
+      await this.#wire.subscribe(subscriber)
     } catch (error) {
       // Failing because close() closed the connection is no news.
       if (subscriber === this.#subscriber) this.#options.observer.error(error)
@@ -298,7 +300,7 @@ export class InvalidationBus {
 
   #receive(channel: string, raw: string): void {
     const { observer } = this.#options
-    if (channel !== this.#options.channel) return
+    if (!this.#wire.channels.has(channel)) return
     const decoded = decodeBusMessage(raw)
     if (!decoded.ok) {
       observer.rejected(decoded.reason, decoded.detail)
@@ -365,7 +367,7 @@ function register<H>(registrations: Set<{ handler: H }>, handler: H): () => void
  * the connection) and waits for it to be gone. While reconnecting there is no socket, and
  * ioredis never reaches 'end' from there: nothing to wait for.
  */
-async function disconnect(subscriber: Redis): Promise<void> {
+async function disconnect(subscriber: RedisClient): Promise<void> {
   const open = ['connecting', 'connect', 'ready'].includes(subscriber.status)
   const ended = open ? new Promise((resolve) => subscriber.once('end', resolve)) : undefined
   subscriber.disconnect()

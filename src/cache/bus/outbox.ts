@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '../redis/client.js'
 import { reconnectDelayMs } from '../redis/client.js'
 import type { BusDropReason } from './bus-options.js'
 
@@ -9,8 +9,10 @@ import type { BusDropReason } from './bus-options.js'
 export type OutboxKind = 'invalidation' | 'heartbeat' | 'bye'
 
 export interface OutboxOptions {
-  publisher: Redis
-  channel: string
+  /** Sends one message (see bus-wire.ts); a rejection, never a throw. */
+  send(encoded: string): Promise<unknown>
+  /** Whose 'ready' ends a pause between retries early. */
+  publisher: RedisClient
   retryWindowMs: number
   limit: number
   /** Redis took this message (so it reached every subscriber). */
@@ -143,10 +145,10 @@ export class Outbox {
 
   /** Sends the batch; answers the first error, or undefined if Redis took every message. */
   async #attempt(batch: readonly Entry[]): Promise<unknown> {
-    const { publisher, channel } = this.#options
+    const { send } = this.#options
     const outcomes = batch.map((entry) => {
       entry.attempted = true
-      return publishOnce(publisher, channel, entry.encoded).then(
+      return send(entry.encoded).then(
         () => this.#deliver(entry), // even after the attempt was given up on: Redis took it
         (error: unknown) => error ?? new Error('PUBLISH failed'),
       )
@@ -250,14 +252,5 @@ export class Outbox {
   #wake(entry: Entry): void {
     for (const waiter of entry.waiters ?? []) waiter()
     entry.waiters = undefined
-  }
-}
-
-/** A rejection, never a throw, whatever the client does. */
-function publishOnce(publisher: Redis, channel: string, encoded: string): Promise<unknown> {
-  try {
-    return publisher.publish(channel, encoded)
-  } catch (error) {
-    return Promise.reject(error)
   }
 }

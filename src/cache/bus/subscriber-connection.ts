@@ -1,4 +1,4 @@
-import type { Redis, RedisOptions } from 'ioredis'
+import type { Cluster, Redis, RedisOptions } from 'ioredis'
 import { reconnectDelayMs } from '../redis/client.js'
 
 /**
@@ -39,6 +39,34 @@ export function createSubscriber(publisher: Redis, onError: (error: unknown) => 
     ...(name ? { connectionName: `${name}:bus` } : {}),
   })
   // Without a listener, an 'error' (each failed reconnect) would be thrown and crash the process.
+  subscriber.on('error', onError)
+  return subscriber
+}
+
+/**
+ * The Cluster counterpart: a Cluster client of its own whose sharded subscribers (one connection
+ * per master, kept by ioredis) follow the channels' slots through failovers and resharding.
+ * ioredis re-subscribes them itself, without telling: a message lost meanwhile shows as a gap or
+ * as the sender's silence (see invalidation-bus.ts).
+ */
+export function createClusterSubscriber(
+  publisher: Cluster,
+  onError: (error: unknown) => void,
+): Cluster {
+  const { redisOptions = {} } = publisher.options
+  const name = redisOptions.connectionName
+  const { lazyConnect: _, ...nodeOptions } = SUBSCRIBER_OPTIONS
+  const subscriber = publisher.duplicate([], {
+    shardedSubscribers: true,
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    clusterRetryStrategy: reconnectDelayMs,
+    redisOptions: {
+      ...redisOptions,
+      ...nodeOptions,
+      ...(name ? { connectionName: `${name}:bus` } : {}),
+    },
+  })
   subscriber.on('error', onError)
   return subscriber
 }

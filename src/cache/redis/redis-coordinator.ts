@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from './client.js'
 import { defineScript, loadScript, type ScriptCall } from './scripts.js'
 
 const acquireScript = loadScript('acquire.lua', { name: 'cacheAcquire', numberOfKeys: 3 })
@@ -29,7 +29,7 @@ export interface Acquired {
 
 /** Leases and fenced fills over Redis: one loader per key, and no stale sets. */
 export class RedisCoordinator {
-  readonly #redis: Redis
+  readonly #redis: RedisClient
   readonly #acquire: ScriptCall
   readonly #fill: ScriptCall
   readonly #invalidate: ScriptCall
@@ -38,7 +38,10 @@ export class RedisCoordinator {
   readonly #unique: '0' | '1'
 
   /** `uniqueGenerations: false` only to show what they protect against (CacheProtections). */
-  constructor(redis: Redis, { uniqueGenerations = true }: { uniqueGenerations?: boolean } = {}) {
+  constructor(
+    redis: RedisClient,
+    { uniqueGenerations = true }: { uniqueGenerations?: boolean } = {},
+  ) {
     this.#redis = redis
     this.#unique = uniqueGenerations ? '1' : '0'
     this.#acquire = defineScript(redis, acquireScript)

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from './client.js'
 import { defineScript, loadScript, type ScriptCall } from './scripts.js'
 
 const epochScript = loadScript('epoch.lua', { name: 'cacheEpoch', numberOfKeys: 1 })
@@ -14,7 +14,7 @@ export class RedisEpoch {
   readonly #read: ScriptCall
   #known: string | undefined
 
-  constructor(redis: Redis, key: string) {
+  constructor(redis: RedisClient, key: string) {
     this.#key = key
     this.#read = defineScript(redis, epochScript)
   }

@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis'
 import type { TagStore } from '../tag-versions.js'
+import type { RedisClient } from './client.js'
 import { defineScript, loadScript, type ScriptCall } from './scripts.js'
 
 const raiseTags = loadScript('raise-tags.lua', { name: 'cacheRaiseTags', numberOfKeys: 1 })
@@ -13,7 +13,7 @@ export class RedisTagStore implements TagStore {
   readonly #key: string
   readonly #raise: ScriptCall
 
-  constructor(redis: Redis, key: string) {
+  constructor(redis: RedisClient, key: string) {
     this.#key = key
     this.#raise = defineScript(redis, raiseTags)
   }

@@ -1,13 +1,13 @@
-import type { Redis } from 'ioredis'
 import { decodeEntry, type Entry, encodeEntry } from '../entry.js'
 import type { TierDriver } from '../tier-driver.js'
+import type { RedisClient } from './client.js'
 
 /** The shared tier: one Redis string per entry, JSON-encoded, expiring by itself. */
 export class RedisTier implements TierDriver {
   readonly tier = 'l2'
-  readonly #redis: Redis
+  readonly #redis: RedisClient
 
-  constructor(redis: Redis) {
+  constructor(redis: RedisClient) {
     this.#redis = redis
   }
 

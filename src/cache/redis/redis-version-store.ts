@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis'
 import type { VersionStore } from '../shared-version.js'
+import type { RedisClient } from './client.js'
 import { defineScript, loadScript, type ScriptCall } from './scripts.js'
 
 const raiseVersion = loadScript('raise-version.lua', {
@@ -12,7 +12,7 @@ export class RedisVersionStore implements VersionStore {
   readonly #key: string
   readonly #raise: ScriptCall
 
-  constructor(redis: Redis, key: string) {
+  constructor(redis: RedisClient, key: string) {
     this.#key = key
     this.#raise = defineScript(redis, raiseVersion)
   }

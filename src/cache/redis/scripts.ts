@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from './client.js'
 
 export interface LuaScript {
   /** The client method `defineCommand` adds; prefixed so it cannot clash with the app's scripts. */
@@ -29,7 +29,7 @@ export function loadScript(file: string, options: Omit<LuaScript, 'lua'>): LuaSc
  * Defines the script on the client once (ioredis then runs it by EVALSHA, falling back to EVAL
  * when Redis has lost its script cache, e.g. after a restart) and answers a typed way to call it.
  */
-export function defineScript(redis: Redis, script: LuaScript): ScriptCall {
+export function defineScript(redis: RedisClient, script: LuaScript): ScriptCall {
   if (typeof Reflect.get(redis, script.name) !== 'function') {
     redis.defineCommand(script.name, { numberOfKeys: script.numberOfKeys, lua: script.lua })
   }

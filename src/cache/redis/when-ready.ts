@@ -1,10 +1,10 @@
-import type { Redis } from 'ioredis'
+import type { RedisClient } from './client.js'
 
 /**
  * Waits until the client can take commands (without an offline queue, a command sent while it
  * is still connecting fails at once), for at most `timeoutMs`. Answers whether it is ready.
  */
-export function whenReady(redis: Redis, timeoutMs: number): Promise<boolean> {
+export function whenReady(redis: RedisClient, timeoutMs: number): Promise<boolean> {
   if (redis.status === 'ready') return Promise.resolve(true)
   if (redis.status === 'end') return Promise.resolve(false)
   return new Promise((resolve) => {

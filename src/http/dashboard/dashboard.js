@@ -18,6 +18,7 @@ const formats = {
   percent: (n) => `${(n * 100).toFixed(1)}%`,
   seconds: (n) => `${n.toFixed(1)} s`,
   text: (value) => String(value),
+  list: (values) => (values.length === 0 ? '—' : values.join(', ')),
   bytes: (n) => {
     const units = ['B', 'KiB', 'MiB', 'GiB']
     let value = n

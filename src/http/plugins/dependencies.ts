@@ -1,17 +1,17 @@
 import fp from 'fastify-plugin'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '../../cache/redis/client.js'
 import type { Database } from '../../db/client.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     database: Database
-    redis: Redis
+    redis: RedisClient
   }
 }
 
 export interface AppDependencies {
   database: Database
-  redis: Redis
+  redis: RedisClient
 }
 
 /**
@@ -21,7 +21,7 @@ export interface AppDependencies {
 export default fp<AppDependencies>(
   async (app, { database, redis }) => {
     app.decorate('database', database)
-    app.decorate('redis', redis)
+    app.decorate<RedisClient>('redis', redis)
   },
   { name: 'dependencies' },
 )

@@ -1,5 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
+import { describeTopology } from '../../cache/index.js'
+import { RedisTopologySchema } from '../schemas/redis-topology.js'
 
 const DependencyState = Type.Union([Type.Literal('up'), Type.Literal('down')])
 const ReadinessSchema = Type.Object({
@@ -33,11 +35,14 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags,
-        summary: 'Liveness: 200 while the process runs',
-        response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+        summary: 'Liveness: 200 while the process runs, with the Redis topology it runs on',
+        response: {
+          200: Type.Object({ status: Type.Literal('ok'), redis: RedisTopologySchema }),
+        },
       },
     },
-    async () => ({ status: 'ok' as const }),
+    // From the client's own state: no round trip, so it answers while Redis is down too.
+    async () => ({ status: 'ok' as const, redis: describeTopology(app.redis) }),
   )
 
   app.get(

@@ -1,4 +1,5 @@
 import { type Static, type TSchema, Type } from 'typebox'
+import { RedisTopologySchema } from './redis-topology.js'
 
 const nullable = <T extends TSchema>(schema: T, description: string) =>
   Type.Union([schema, Type.Null()], { description })
@@ -109,6 +110,7 @@ export const StatsSchema = Type.Object({
   }),
   redis: Type.Object({
     state: DependencyState,
+    topology: RedisTopologySchema,
     info: nullable(RedisInfoSchema, 'null when Redis did not answer INFO'),
     command_p95_ms: milliseconds("95th percentile of the cache's Redis round trips"),
   }),

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis'
+import { masterConnections, type RedisClient } from '../../cache/redis/client.js'
 import type { Database, DialectName } from '../../db/client.js'
 
 /** The figures of Redis INFO the dashboard shows (the demo's "Redis monitoring"). */
@@ -34,7 +34,7 @@ export interface DependencyStates {
 }
 
 export interface DependencySources {
-  redis: Pick<Redis, 'info'>
+  redis: RedisClient
   database: Pick<Database, 'ping' | 'dialect'>
   queue: { getJobCounts(...states: string[]): Promise<Record<string, number>> }
 }
@@ -45,7 +45,7 @@ const PROBE_TIMEOUT_MS = 500
 /** Asks Redis, the database and the queue at once; never rejects. */
 export async function probeDependencies(sources: DependencySources): Promise<DependencyStates> {
   const [info, databaseUp, counts] = await Promise.all([
-    withTimeout(sources.redis.info()).then(parseRedisInfo, () => undefined),
+    withTimeout(clusterInfo(sources.redis)).then(undefined, () => undefined),
     withTimeout(sources.database.ping()).then(
       () => true,
       () => false,
@@ -71,6 +71,43 @@ export function rememberFor<T>(ttlMs: number, load: () => Promise<T>): () => Pro
     }
     return answer
   }
+}
+
+/** INFO of every master (one on a single Redis), added up: a Cluster's keys and memory are its masters'. */
+async function clusterInfo(redis: RedisClient): Promise<RedisInfo> {
+  const infos = await Promise.all(
+    masterConnections(redis).map(async (node) => parseRedisInfo(await node.info())),
+  )
+  return infos.reduce(addRedisInfo)
+}
+
+/** Two masters' figures as one: sums, except the version and uptime (the first master's). */
+export function addRedisInfo(a: RedisInfo, b: RedisInfo): RedisInfo {
+  const sum = (x: number | null, y: number | null) => (x === null || y === null ? null : x + y)
+  const bytes = sum(a.used_memory_bytes, b.used_memory_bytes)
+  return {
+    version: a.version,
+    uptime_seconds: a.uptime_seconds,
+    used_memory_bytes: bytes,
+    used_memory_human: bytes === null ? null : humanBytes(bytes),
+    connected_clients: sum(a.connected_clients, b.connected_clients),
+    keyspace_hits: sum(a.keyspace_hits, b.keyspace_hits),
+    keyspace_misses: sum(a.keyspace_misses, b.keyspace_misses),
+    ops_per_second: sum(a.ops_per_second, b.ops_per_second),
+    keys: a.keys + b.keys,
+  }
+}
+
+/** As Redis writes used_memory_human: 1.50M, 812.33K. */
+function humanBytes(bytes: number): string {
+  for (const [unit, size] of [
+    ['G', 2 ** 30],
+    ['M', 2 ** 20],
+    ['K', 2 ** 10],
+  ] as const) {
+    if (bytes >= size) return `${(bytes / size).toFixed(2)}${unit}`
+  }
+  return `${bytes}B`
 }
 
 /** `INFO`'s `field:value` lines, with the keys of every `dbN` summed. */

@@ -1,4 +1,4 @@
-import type { MemoryTier } from '../../cache/index.js'
+import { describeTopology, type MemoryTier } from '../../cache/index.js'
 import type { Metrics } from '../../metrics.js'
 import type { Stats } from '../schemas/stats.js'
 import { type BucketCounts, bucketsSince, quantileOf, totalOf } from './bucket-counts.js'
@@ -105,6 +105,7 @@ function composeStats(
     },
     redis: {
       state: info ? 'up' : 'down',
+      topology: describeTopology(sources.redis),
       info: info
         ? {
             ...info,

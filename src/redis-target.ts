@@ -1,0 +1,37 @@
+import type { HostAndPort, RedisTarget } from './cache/index.js'
+import type { Config } from './config.js'
+
+type TargetConfig = Pick<
+  Config,
+  | 'REDIS_URL'
+  | 'REDIS_CLUSTER_NODES'
+  | 'REDIS_SENTINELS'
+  | 'REDIS_SENTINEL_MASTER'
+  | 'REDIS_SENTINEL_PASSWORD'
+>
+
+/** Where the configuration says Redis is (config.ts allows one of the three ways). */
+export function redisTarget(config: TargetConfig): RedisTarget {
+  if (config.REDIS_CLUSTER_NODES !== undefined) {
+    return { mode: 'cluster', nodes: hostsAndPorts(config.REDIS_CLUSTER_NODES) }
+  }
+  if (config.REDIS_SENTINELS !== undefined) {
+    return {
+      mode: 'sentinel',
+      sentinels: hostsAndPorts(config.REDIS_SENTINELS),
+      masterName: config.REDIS_SENTINEL_MASTER,
+      ...(config.REDIS_SENTINEL_PASSWORD === undefined
+        ? {}
+        : { sentinelPassword: config.REDIS_SENTINEL_PASSWORD }),
+    }
+  }
+  return { mode: 'standalone', url: config.REDIS_URL }
+}
+
+/** `a:1,b:2` (validated by config.ts) as `[{ host: 'a', port: 1 }, …]`. */
+function hostsAndPorts(list: string): HostAndPort[] {
+  return list.split(',').map((entry) => {
+    const separator = entry.lastIndexOf(':')
+    return { host: entry.slice(0, separator), port: Number(entry.slice(separator + 1)) }
+  })
+}
