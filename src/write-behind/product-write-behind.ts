@@ -328,11 +328,17 @@ export class ProductWriteBehind {
   }
 
   async #afterStaging(id: number, state: Product): Promise<void> {
-    // The write is durable once staged: if the job cannot be queued now, the sweep queues it.
+    // The write is durable once staged. If the job cannot be queued now (the queue's master is
+    // failing over), it is asked again in the background for REDIS_WAIT_MS, so the write need
+    // not wait for the sweep (every SWEEP_INTERVAL_MS); past that, the sweep queues it.
+    const enqueue = () => enqueuePersistProductWrite(this.#queue, id, state.version)
     try {
-      await enqueuePersistProductWrite(this.#queue, id, state.version)
+      await enqueue()
     } catch (error) {
-      this.#onError(error, 'enqueue a persist job')
+      this.#onError(error, 'enqueue a persist job (asking again in the background)')
+      retryWithin(Date.now() + REDIS_WAIT_MS, enqueue).catch((late: unknown) =>
+        this.#onError(late, 'enqueue a persist job (the sweep will)'),
+      )
     }
     // Every instance's next read loads again, and so finds the pending state. Asked again
     // through a stall; should Redis stay away longer, the job's own invalidation follows.

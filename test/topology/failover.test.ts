@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks'
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Figures } from '../faults/support/figures.js'
@@ -7,7 +8,14 @@ import { startCluster, type TestCluster } from '../support/cluster.js'
 import { startRedisCluster } from '../support/redis-cluster.js'
 import { redisCommand } from '../support/redis-process.js'
 import { startRedisSentinel } from '../support/redis-sentinel.js'
-import { drained, eventually, patchLater, startWorkerApp } from '../worker/write-behind-support.js'
+import {
+  drained,
+  eventually,
+  idsPending,
+  patchLater,
+  pendingWrites,
+  startWorkerApp,
+} from '../worker/write-behind-support.js'
 
 // Issue 11: the master that holds the most keys is SIGKILLed while three instances read and
 // make deferred writes. Redis replicates asynchronously, so a 202 given by that master a moment
@@ -23,6 +31,8 @@ const READ = 20
 const UNREAD = range(21, 60)
 /** Traffic goes on this long after the new master is in place. */
 const AFTER_FAILOVER_MS = 1500
+/** …and never longer than this in all. */
+const TRAFFIC_LIMIT_MS = 25_000
 
 interface Topology {
   env: Record<string, string>
@@ -75,15 +85,18 @@ describe('a master failover under traffic', () => {
   ])(
     '%s: loses no acknowledged write, answers no read with 5xx, caches again',
     async (name, start) => {
-      topology = await start()
-      cluster = await startCluster(3, { ...topology.env, SEED_PRODUCTS: '60' })
-      const apps = cluster.apps as [FastifyInstance, FastifyInstance, FastifyInstance]
-      worker = await startWorkerApp(cluster.config, apps[0])
+      const started = await start()
+      topology = started
+      const instances = await startCluster(3, { ...topology.env, SEED_PRODUCTS: '60' })
+      cluster = instances
+      const apps = instances.apps as [FastifyInstance, FastifyInstance, FastifyInstance]
+      worker = await startWorkerApp(instances.config, apps[0])
       const before = await rowsOf(apps[0], PRODUCTS)
       const ledger = new WriteLedger()
       const figures = new Figures()
       const reads = new StatusTally()
-      let stopAt = Number.POSITIVE_INFINITY
+      // Bounded in time whatever happens; ends AFTER_FAILOVER_MS after the failover.
+      let stopAt = performance.now() + TRAFFIC_LIMIT_MS
 
       // One writer per instance, each over its own products (the ledger needs one lane per product).
       const writer = async (app: FastifyInstance, ids: number[]) => {
@@ -105,15 +118,19 @@ describe('a master failover under traffic', () => {
       }
       const reader = async (app: FastifyInstance) => {
         for (let i = 0; performance.now() < stopAt; i++) {
+          await sleep(1) // leaves the event loop to the writers and the failover's polls
           const url = i % 7 === 0 ? '/products?limit=10' : `/products/${1 + (i % READ)}`
           reads.add((await app.inject({ method: 'GET', url })).statusCode)
         }
       }
       const failover = (async () => {
-        await new Promise((resolve) => setTimeout(resolve, 700)) // traffic first
-        const { tookMs } = await topology.killBusiestMaster()
-        figures.time('failover (SIGKILL to new master in place)', tookMs)
-        stopAt = performance.now() + AFTER_FAILOVER_MS
+        await sleep(700) // traffic first
+        try {
+          const { tookMs } = await started.killBusiestMaster()
+          figures.time('failover (SIGKILL to new master in place)', tookMs)
+        } finally {
+          stopAt = Math.min(stopAt, performance.now() + AFTER_FAILOVER_MS)
+        }
       })()
       await Promise.all([
         failover,
@@ -128,13 +145,19 @@ describe('a master failover under traffic', () => {
       ])
 
       // The worker, its connections broken by the kill, persists every staged write on its own.
-      const drainMs = await eventually(() => drained(apps[0], cluster!.config), {
+      const drainMs = await eventually(() => drained(apps[0], instances.config), {
         timeoutMs: 30_000,
+      }).catch(async (error: unknown) => {
+        const pending = await idsPending(pendingWrites(apps[0], instances.config))
+        const jobs = await apps[0].queue.getJobCounts()
+        throw new Error(`not drained: pending ${pending}, jobs ${JSON.stringify(jobs)}`, {
+          cause: error,
+        })
       })
       const verdict = ledger.judge(before, await rowsOf(apps[0], PRODUCTS))
 
       // Caching works again on the new master: loaded through one instance, an L2 hit on another.
-      const l2Hits = () => cluster!.total('cache_hits_total{cache="product",tier="l2"}')
+      const l2Hits = () => instances.total('cache_hits_total{cache="product",tier="l2"}')
       const hitsBefore = await l2Hits()
       const fresh = [...UNREAD]
       const cachingMs = await eventually(
