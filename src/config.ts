@@ -53,6 +53,10 @@ export const ConfigSchema = Type.Object({
   REDIS_SENTINEL_MASTER: Type.String({ minLength: 1, default: 'mymaster' }),
   /** The sentinels' own password (`requirepass` in sentinel.conf), if they have one. */
   REDIS_SENTINEL_PASSWORD: Type.Optional(Type.String({ minLength: 1, secret: true })),
+  /** ACL user of the Cluster's or Sentinel's data nodes (a REDIS_URL carries its own). */
+  REDIS_USERNAME: Type.Optional(Type.String({ minLength: 1 })),
+  /** Password of the Cluster's or Sentinel's data nodes (a REDIS_URL carries its own). */
+  REDIS_PASSWORD: Type.Optional(Type.String({ minLength: 1, secret: true })),
   /** Unset: SQLite at ./data/catalog.db; `sqlite:<path>`; or `postgres://…`. */
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^(sqlite:|postgres(ql)?://)' })),
   /** Unset: a token is generated at start and logged once. Secret: never echoed in an error. */

@@ -8,23 +8,31 @@ type TargetConfig = Pick<
   | 'REDIS_SENTINELS'
   | 'REDIS_SENTINEL_MASTER'
   | 'REDIS_SENTINEL_PASSWORD'
+  | 'REDIS_USERNAME'
+  | 'REDIS_PASSWORD'
 >
 
 /** Where the configuration says Redis is (config.ts allows one of the three ways). */
 export function redisTarget(config: TargetConfig): RedisTarget {
+  const credentials = {
+    ...(config.REDIS_USERNAME === undefined ? {} : { username: config.REDIS_USERNAME }),
+    ...(config.REDIS_PASSWORD === undefined ? {} : { password: config.REDIS_PASSWORD }),
+  }
   if (config.REDIS_CLUSTER_NODES !== undefined) {
-    return { mode: 'cluster', nodes: hostsAndPorts(config.REDIS_CLUSTER_NODES) }
+    return { mode: 'cluster', nodes: hostsAndPorts(config.REDIS_CLUSTER_NODES), ...credentials }
   }
   if (config.REDIS_SENTINELS !== undefined) {
     return {
       mode: 'sentinel',
       sentinels: hostsAndPorts(config.REDIS_SENTINELS),
       masterName: config.REDIS_SENTINEL_MASTER,
+      ...credentials,
       ...(config.REDIS_SENTINEL_PASSWORD === undefined
         ? {}
         : { sentinelPassword: config.REDIS_SENTINEL_PASSWORD }),
     }
   }
+  // A URL says its own credentials: redis://user:password@host:6379.
   return { mode: 'standalone', url: config.REDIS_URL }
 }
 

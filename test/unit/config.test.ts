@@ -171,6 +171,8 @@ describe('loadConfig', () => {
       const sentinel = loadConfig({
         REDIS_SENTINELS: 's1:26379,s2:26379',
         REDIS_SENTINEL_PASSWORD: 'sentinel-secret',
+        REDIS_USERNAME: 'cache',
+        REDIS_PASSWORD: 'node-secret',
       })
       expect(redisTarget(sentinel)).toEqual({
         mode: 'sentinel',
@@ -180,6 +182,8 @@ describe('loadConfig', () => {
         ],
         masterName: 'mymaster',
         sentinelPassword: 'sentinel-secret',
+        username: 'cache',
+        password: 'node-secret',
       })
     })
 

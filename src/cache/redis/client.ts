@@ -8,16 +8,22 @@ export interface HostAndPort {
   port: number
 }
 
+/** ACL user and password of the data nodes (a URL carries its own). */
+export interface RedisCredentials {
+  username?: string
+  password?: string
+}
+
 /** Where Redis is: a URL, a Cluster's seed nodes, or the sentinels that know the master. */
 export type RedisTarget =
   | { mode: 'standalone'; url: string }
-  | { mode: 'cluster'; nodes: readonly HostAndPort[] }
-  | {
+  | ({ mode: 'cluster'; nodes: readonly HostAndPort[] } & RedisCredentials)
+  | ({
       mode: 'sentinel'
       sentinels: readonly HostAndPort[]
       masterName: string
       sentinelPassword?: string
-    }
+    } & RedisCredentials)
 
 export interface RedisClientOptions {
   /** Every command fails after this long, so a hung Redis costs a read this much and no more. */
@@ -81,6 +87,7 @@ export function connect(target: RedisTarget, options: RedisOptions): RedisClient
     case 'sentinel':
       return new Redis({
         ...options,
+        ...credentials(target),
         sentinels: [...target.sentinels],
         name: target.masterName,
         ...(target.sentinelPassword ? { sentinelPassword: target.sentinelPassword } : {}),
@@ -91,13 +98,17 @@ export function connect(target: RedisTarget, options: RedisOptions): RedisClient
       })
     case 'cluster':
       return new Cluster([...target.nodes], {
-        redisOptions: options,
+        redisOptions: { ...options, ...credentials(target) },
         enableOfflineQueue: options.enableOfflineQueue ?? true,
         clusterRetryStrategy: reconnectDelayMs,
         // Reads go to masters: a replica lags, and the cache's fences need the latest value.
         scaleReads: 'master',
       })
   }
+}
+
+function credentials({ username, password }: RedisCredentials): RedisCredentials {
+  return { ...(username ? { username } : {}), ...(password ? { password } : {}) }
 }
 
 /** Capped exponential backoff: 50, 100, 200 … 1000 ms, forever (a number means "keep trying"). */
