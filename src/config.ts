@@ -19,6 +19,8 @@ export const PROTECTIONS = [
    * Redis did not take is tried again until it lands.
    */
   'bus-recovery',
+  /** A master replaced by a failover (which may lose its last invalidations) drops every entry. */
+  'failover-detection',
 ] as const
 
 export type Protection = (typeof PROTECTIONS)[number]

@@ -75,6 +75,12 @@ export function createMetrics() {
       labelNames: ['cache'],
       registers,
     }),
+    cacheRedisFailovers: new Counter<'cache'>({
+      name: 'cache_redis_failovers_total',
+      help: 'Times a Redis master was replaced (failover): L1 dropped, key version bumped',
+      labelNames: ['cache'],
+      registers,
+    }),
     cacheErrors: new Counter<'cache' | 'operation'>({
       name: 'cache_errors_total',
       help: 'Redis calls that failed or timed out (reads then fall through to the database)',
@@ -209,6 +215,7 @@ export function cacheMetricsObserver(
   metrics: Metrics,
   onError: NonNullable<CacheObserver['error']>,
   onRedisReset: NonNullable<CacheObserver['redisReset']> = () => {},
+  onRedisFailover: NonNullable<CacheObserver['redisFailover']> = () => {},
 ): Required<CacheObserver> {
   // A hit is the hottest path of the service: bind its label sets once, not per read.
   const hits = perCache((cache) => ({
@@ -231,6 +238,10 @@ export function cacheMetricsObserver(
     redisReset: (cache) => {
       metrics.cacheRedisResets.inc({ cache })
       onRedisReset(cache)
+    },
+    redisFailover: (cache) => {
+      metrics.cacheRedisFailovers.inc({ cache })
+      onRedisFailover(cache)
     },
     error: (cache, operation, error) => {
       metrics.cacheErrors.inc({ cache, operation })

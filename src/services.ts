@@ -93,6 +93,12 @@ export async function openServices(
           'persisted, and queued jobs, may be lost with it',
       )
     },
+    (cache) =>
+      logger.warn(
+        { cache },
+        'a Redis master was replaced (failover): its last writes may be lost with it, so L1 ' +
+          'was dropped and the key version bumped; entries load again from the database',
+      ),
   )
   const shared = {
     redis: deps.redis,
@@ -108,6 +114,7 @@ export async function openServices(
       resetDetection: protectionOn(config, 'reset-detection'),
       uniqueGenerations: protectionOn(config, 'unique-generations'),
       retryInvalidations: protectionOn(config, 'bus-recovery'),
+      failoverDetection: protectionOn(config, 'failover-detection'),
     },
     l1,
     bus,

@@ -102,6 +102,14 @@ export class Cache<T> implements ReadThroughCache<T> {
         this.#dropLocal()
         observer.redisReset(name)
       },
+      onFailover: async () => {
+        // The old master may have taken an invalidation its replica never got: no entry from
+        // before can be trusted, in L1 or in Redis. A new key version leaves them all behind
+        // (every instance that notices bumps it; a few bumps in a row cost nothing more).
+        this.#dropLocal()
+        await this.bumpVersion() // throws until Redis answers: SharedState asks again
+        observer.redisFailover(name)
+      },
     })
     this.#version = this.#shared.version
     this.#tags = this.#shared.tags
@@ -111,6 +119,7 @@ export class Cache<T> implements ReadThroughCache<T> {
   /** Reads (or creates) the shared versions and keeps them fresh. Never throws. */
   async start(): Promise<void> {
     const onReady = () => {
+      void this.#shared.checkMasters()
       void this.#shared.checkEpoch()
       void this.#version.refresh()
     }

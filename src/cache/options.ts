@@ -79,6 +79,7 @@ export function resolveCacheOptions<T>(raw: CacheOptions<T>): ResolvedCacheOptio
       resetDetection: raw.protections?.resetDetection ?? true,
       uniqueGenerations: raw.protections?.uniqueGenerations ?? true,
       retryInvalidations: raw.protections?.retryInvalidations ?? true,
+      failoverDetection: raw.protections?.failoverDetection ?? true,
     },
     countLateTimeouts: raw.countLateTimeouts ?? false,
     absentL1MaxItems: absentL1MaxItems(raw.absentL1MaxItems),
@@ -130,6 +131,7 @@ const silentObserver: Required<CacheObserver> = {
   error() {},
   circuit() {},
   redisReset() {},
+  redisFailover() {},
   redisCommand() {},
   tierOperation() {},
 }

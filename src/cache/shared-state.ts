@@ -1,5 +1,6 @@
 import { epochKey, tagsKey, versionKey } from './keys.js'
 import type { RedisClient } from './redis/client.js'
+import { MasterWatch } from './redis/master-watch.js'
 import { RedisEpoch } from './redis/redis-epoch.js'
 import { RedisTagStore } from './redis/redis-tag-store.js'
 import { RedisVersionStore } from './redis/redis-version-store.js'
@@ -11,7 +12,8 @@ import { TagVersions } from './tag-versions.js'
  * What every instance of one cache must agree on, kept in Redis with a copy here: the key version
  * and the tag versions. Both copies are refreshed on a timer (and by bus messages, by the cache),
  * so reads never pay a round trip for them. The same timer (and every reconnect, through
- * `checkEpoch`) watches Redis's epoch, to notice when Redis has lost its data.
+ * `checkEpoch`) watches Redis's epoch, to notice when Redis has lost its data, and the masters,
+ * to notice a failover.
  */
 export class SharedState {
   readonly version: SharedVersion
@@ -19,6 +21,9 @@ export class SharedState {
   readonly #epoch: RedisEpoch
   readonly #guard: RedisGuard
   readonly #onReset: () => void
+  readonly #masters: MasterWatch | undefined
+  readonly #onFailover: () => Promise<unknown>
+  #failoverOwed = false
   readonly #refreshMs: number
   readonly #detectResets: boolean
   #running = false
@@ -32,8 +37,10 @@ export class SharedState {
       initialVersion: number
       refreshMs: number
       /** Switched off only to show what they protect against (CacheProtections). */
-      protections: { tagFloor: boolean; resetDetection: boolean }
+      protections: { tagFloor: boolean; resetDetection: boolean; failoverDetection: boolean }
       onReset: () => void
+      /** A master was replaced (see MasterWatch). */
+      onFailover: () => Promise<unknown>
     },
   ) {
     const versions = new RedisVersionStore(redis, versionKey(namespace))
@@ -57,6 +64,8 @@ export class SharedState {
     this.#epoch = new RedisEpoch(redis, epochKey(namespace))
     this.#guard = guard
     this.#onReset = options.onReset
+    this.#masters = options.protections.failoverDetection ? new MasterWatch(redis) : undefined
+    this.#onFailover = options.onFailover
     this.#refreshMs = options.refreshMs
     this.#detectResets = options.protections.resetDetection
   }
@@ -64,6 +73,7 @@ export class SharedState {
   /** Reads (or creates) all three and keeps them fresh. Never throws. */
   async start(): Promise<void> {
     this.#running = true
+    this.#masters?.replaced() // the masters as they are now
     await this.checkEpoch()
     await this.version.start()
     await this.#refreshTags()
@@ -101,7 +111,23 @@ export class SharedState {
     this.#timer.unref()
   }
 
+  /**
+   * Was a master replaced since the last look? Then the cache is told, and told again on every
+   * tick until its handler succeeds (the new master may not answer yet). Never throws.
+   */
+  async checkMasters(): Promise<void> {
+    if (this.#masters?.replaced()) this.#failoverOwed = true
+    if (!this.#failoverOwed) return
+    try {
+      await this.#onFailover()
+      this.#failoverOwed = false
+    } catch {
+      // reported by the guard; tried again on the next tick
+    }
+  }
+
   async #tick(): Promise<void> {
+    await this.checkMasters()
     await this.checkEpoch()
     await this.#refreshTags()
   }

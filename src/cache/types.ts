@@ -69,6 +69,12 @@ export interface CacheObserver {
    * L1 was dropped and the versions raised again; what else lived only in Redis is gone.
    */
   redisReset?(cache: string): void
+  /**
+   * A Redis master was replaced (a failover): the writes it took last may be lost with it, an
+   * invalidation among them. L1 was dropped and the key version bumped, so no entry from before
+   * is served again.
+   */
+  redisFailover?(cache: string): void
   /** A Redis round trip ended, well or not, after `ms`; calls the open circuit refused are not timed. */
   redisCommand?(cache: string, command: RedisCommand, ms: number): void
   /**
@@ -125,6 +131,11 @@ export interface CacheProtections {
    * the other instances told again), instead of leaving the old entry for its TTL. @default true
    */
   retryInvalidations?: boolean
+  /**
+   * Notice a master being replaced (a failover: asynchronous replication may have lost its last
+   * invalidations), drop every L1 entry and move to a new key version. @default true
+   */
+  failoverDetection?: boolean
 }
 
 export interface CacheOptions<T> {

@@ -30,6 +30,11 @@ export interface RedisSentinelOptions {
   masterName?: string
   /** Every server logs to an append-only file in its own directory. @default false */
   appendonly?: boolean
+  /**
+   * The port the replicas replicate from, given the master's: e.g. a fault proxy's in front of
+   * it, to stall replication. @default the master's own
+   */
+  replicaLink?: (masterPort: number) => Promise<number>
 }
 
 export interface SentinelProcess {
@@ -93,7 +98,8 @@ export async function startRedisSentinel(
     const persistence = { appendonly: options.appendonly ?? false }
     const master = await startRedisNode(() => [], persistence)
     nodes.push(master)
-    const replicaOf = ['--replicaof', '127.0.0.1', String(master.port)]
+    const linkPort = (await options.replicaLink?.(master.port)) ?? master.port
+    const replicaOf = ['--replicaof', '127.0.0.1', String(linkPort)]
     for (let i = 0; i < replicaCount; i++)
       nodes.push(await startRedisNode(() => replicaOf, persistence))
     // A sentinel learns the replicas from the master's INFO: have them connected first.

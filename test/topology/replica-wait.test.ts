@@ -58,7 +58,8 @@ describe('write-behind on a master with a replica', () => {
 
   it('acknowledges a deferred write once the replica has it', async () => {
     const { master, replicaPort } = await masterWithReplica()
-    t = await startTestApp({ REDIS_URL: master.url })
+    // A generous wait: on a busy 2-core machine a replica's ack can take longer than 500 ms.
+    t = await startTestApp({ REDIS_URL: master.url, WRITE_BEHIND_REPLICA_WAIT_MS: '5000' })
     const response = await patchLater(t.app, 1, { stock: 4242 })
     expect(response.statusCode).toBe(202)
     // At once, no waiting: WAIT said the replica had it before the 202 went out.

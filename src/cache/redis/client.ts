@@ -103,6 +103,9 @@ export function connect(target: RedisTarget, options: RedisOptions): RedisClient
         clusterRetryStrategy: reconnectDelayMs,
         // Reads go to masters: a replica lags, and the cache's fences need the latest value.
         scaleReads: 'master',
+        // Redirections refresh the slot map at once; this also catches a failover on slots
+        // nothing touched lately (failover detection reads the masters from this map).
+        slotsRefreshInterval: SLOTS_REFRESH_MS,
       })
   }
 }
@@ -110,6 +113,8 @@ export function connect(target: RedisTarget, options: RedisOptions): RedisClient
 function credentials({ username, password }: RedisCredentials): RedisCredentials {
   return { ...(username ? { username } : {}), ...(password ? { password } : {}) }
 }
+
+const SLOTS_REFRESH_MS = 5000
 
 /** Capped exponential backoff: 50, 100, 200 … 1000 ms, forever (a number means "keep trying"). */
 export function reconnectDelayMs(attempt: number): number {
