@@ -93,11 +93,18 @@ describe('a randomized race of reads, writes and invalidations on 3 instances', 
   })
 
   it('finds stale products with CACHE_STRATEGY=naive (the test can fail)', async () => {
-    cluster = await startCluster(3, { DB_EXTRA_LATENCY_MS: '20', CACHE_STRATEGY: 'naive' })
-    const stale = await staleAfterRace(cluster, 42)
-    console.info(
-      `race, naive strategy: ${stale.length} stale of ${3 * PRODUCTS.length} product×instance pairs`,
-    )
+    // The naive strategy's races depend on timing: on a busy machine (or a Cluster's extra hop)
+    // one run can end clean. Up to three runs, on a fresh cluster each: one must leave stale keys.
+    let stale: string[] = []
+    for (const seed of [42, 43, 44]) {
+      await cluster?.close()
+      cluster = await startCluster(3, { DB_EXTRA_LATENCY_MS: '20', CACHE_STRATEGY: 'naive' })
+      stale = await staleAfterRace(cluster, seed)
+      console.info(
+        `race, naive strategy (seed ${seed}): ${stale.length} stale of ${3 * PRODUCTS.length} product×instance pairs`,
+      )
+      if (stale.length > 0) break
+    }
     expect(stale.length).toBeGreaterThan(0)
-  })
+  }, 60_000)
 })
