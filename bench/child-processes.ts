@@ -76,9 +76,14 @@ export class ChildProcesses {
     return this.#running.size
   }
 
-  /** Stops every child still running, one after the other, each by its own PID. */
-  async stopAll(): Promise<void> {
-    for (const child of [...this.#running]) await child.stop().catch(() => undefined)
+  /**
+   * Stops every child still running, one after the other, each by its own PID; but those in
+   * `except` (a Redis whose keys are still to be deleted, stopped after that).
+   */
+  async stopAll(except: ReadonlySet<Child> = new Set()): Promise<void> {
+    for (const child of [...this.#running]) {
+      if (!except.has(child)) await child.stop().catch(() => undefined)
+    }
   }
 
   /** Last resort when the harness itself is exiting: SIGKILL, synchronously. */

@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Redis } from 'ioredis'
+import { Cluster, Redis } from 'ioredis'
 import type { ChildProcesses } from './child-processes.js'
 import type { BenchOptions } from './cli-options.js'
 import { freePort, HOST, waitForOk } from './net.js'
+import { type OwnRedisCluster, startOwnRedisCluster } from './own-redis-cluster.js'
 import type { Progress } from './progress.js'
 import { deleteKeysByPrefix } from './redis-keys.js'
 import { queuePrefixOf, serviceEnv } from './service-env.js'
@@ -21,6 +22,8 @@ export interface BenchContext {
   /** The shared Redis (REDIS_URL), and an admin client on it for prefills and cleanup. */
   redisUrl: string
   redis: Redis
+  /** With --topology cluster: a Redis Cluster of the run's own, and an admin client on it. */
+  cluster: BenchRedisCluster | undefined
   databaseUrl: string
   products: number
   adminToken: string
@@ -30,6 +33,12 @@ export interface BenchContext {
   progress: Progress
   /** A Redis key prefix of this run's own (`bench:<runId>:<suffix>`), deleted at the end. */
   keyPrefix(suffix: string): string
+}
+
+export interface BenchRedisCluster extends OwnRedisCluster {
+  admin: Cluster
+  /** redis_version of its nodes (the shared Redis may be another build). */
+  version: string
 }
 
 export const PRODUCTS = 10_000
@@ -64,6 +73,7 @@ export async function openBenchContext(
     children,
     redisUrl,
     redis,
+    cluster: undefined,
     databaseUrl: `sqlite:${join(workDir, 'catalog.db')}`,
     products: PRODUCTS,
     adminToken: randomBytes(16).toString('hex'),
@@ -76,10 +86,36 @@ export async function openBenchContext(
     await redis.connect().catch((error: unknown) => {
       throw new Error(`cannot reach Redis at ${redisUrl} (set REDIS_URL): ${String(error)}`)
     })
+    if (options.topology === 'cluster') context.cluster = await startCluster(context)
     await seedDatabase(context)
     return context
   } catch (error) {
     await closeBenchContext(context)
+    throw error
+  }
+}
+
+/** 3 masters and 3 replicas in the run's temp dir, with an admin client connected to them. */
+async function startCluster(context: BenchContext): Promise<BenchRedisCluster> {
+  const cluster = await startOwnRedisCluster(context.children, context.workDir)
+  const admin = new Cluster(cluster.seeds, {
+    lazyConnect: true,
+    redisOptions: { maxRetriesPerRequest: 1 },
+  })
+  admin.on('error', () => {}) // a failed command rejects; that is enough
+  try {
+    await admin.connect()
+    const info = await admin.nodes('master')[0]?.info('server')
+    const version = /redis_version:(\S+)/.exec(info ?? '')?.[1] ?? 'unknown'
+    context.progress.log(
+      `Redis Cluster ${version}: ${cluster.masters} masters + ` +
+        `${cluster.masters * cluster.replicasPerMaster} replicas formed in ${cluster.formedInMs} ms ` +
+        `(${cluster.seeds.join(',')})`,
+    )
+    return { ...cluster, admin, version }
+  } catch (error) {
+    admin.disconnect()
+    await cluster.stop()
     throw error
   }
 }
@@ -110,16 +146,34 @@ async function seedDatabase(context: BenchContext): Promise<void> {
   }
 }
 
-/** Stops every process still running, deletes every key of the run, removes the temp dir. */
-export async function closeBenchContext(context: BenchContext): Promise<{ deletedKeys: number }> {
-  await context.children.stopAll()
+/**
+ * Stops every process still running, deletes every key of the run (on the shared Redis, and on
+ * every master of the run's Redis Cluster before that is stopped), removes the temp dir.
+ * `deletedKeys` counts both; `clusterKeys` those of the cluster.
+ */
+export async function closeBenchContext(
+  context: BenchContext,
+): Promise<{ deletedKeys: number; clusterKeys: number }> {
+  const { cluster } = context
+  await context.children.stopAll(new Set(cluster?.children))
+  const prefixes = [runPrefix(context.runId), `{${queuePrefixOf(context.runId)}}`]
   let deletedKeys = 0
   if (context.redis.status === 'ready') {
-    for (const prefix of [runPrefix(context.runId), `{${queuePrefixOf(context.runId)}}`]) {
+    for (const prefix of prefixes) {
       deletedKeys += await deleteKeysByPrefix(context.redis, prefix).catch(() => 0)
     }
   }
   context.redis.disconnect()
+  let clusterKeys = 0
+  if (cluster) {
+    if (cluster.admin.status === 'ready') {
+      for (const prefix of prefixes) {
+        clusterKeys += await deleteKeysByPrefix(cluster.admin, prefix).catch(() => 0)
+      }
+    }
+    cluster.admin.disconnect()
+    await cluster.stop()
+  }
   await rm(context.workDir, { recursive: true, force: true })
-  return { deletedKeys }
+  return { deletedKeys: deletedKeys + clusterKeys, clusterKeys }
 }

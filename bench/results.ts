@@ -65,12 +65,12 @@ export interface TargetResult {
    * paired by round, so drift of a noisy machine cancels out. Absent when the scenario has no
    * such reference.
    */
-  ratios: { vsBareFastify?: number; vsIoredis?: number }
+  ratios: { vsBareFastify?: number; vsIoredis?: number; vsStandalone?: number }
   /**
    * The same comparison by server CPU per request (reference's / this target's, so above 1 is
    * cheaper than the reference): it does not move when other processes take the cores.
    */
-  cpuRatios: { vsBareFastify?: number; vsIoredis?: number }
+  cpuRatios: { vsBareFastify?: number; vsIoredis?: number; vsStandalone?: number }
   /** Scenario-specific figures, e.g. distinct keys requested, req/s during the outage. */
   extra: Record<string, number>
 }
@@ -88,6 +88,26 @@ export interface TargetCheck {
   detail: string
 }
 
+/**
+ * One target measured on the run's Redis Cluster and, in the same rounds, on the one Redis
+ * (--topology cluster): a figure both ways and their ratio, cluster / standalone.
+ */
+export interface TopologyComparison {
+  scenario: string
+  /** The target on the one Redis; its twin on the cluster is `<id>-cluster`. */
+  targetId: string
+  label: string
+  /** What is compared, e.g. "req/s" or "DB loads per stampede". */
+  metric: string
+  standalone: number
+  cluster: number
+  /** cluster / standalone: for req/s the median of the per-round ratios (paired by round). */
+  ratio: number
+  /** The same by CPU per request (standalone's / cluster's: below 1 costs more on the cluster). */
+  cpuRatio?: number
+  detail: string
+}
+
 export interface ScenarioResult {
   name: string
   title: string
@@ -95,6 +115,8 @@ export interface ScenarioResult {
   settings: Record<string, string | number>
   targets: TargetResult[]
   checks: TargetCheck[]
+  /** With --topology cluster, for the scenarios it measures on the cluster. */
+  comparisons?: TopologyComparison[]
   notes: string[]
 }
 
@@ -117,13 +139,20 @@ export interface BenchResults {
   finishedAt: string
   durationS: number
   mode: 'full' | 'quick'
+  /** Absent in runs from before --topology: standalone. */
+  topology?: 'standalone' | 'cluster'
   command: string
   /** The service measured: the checkout's commit, and whether src/ had uncommitted changes. */
   source: { commit: string; srcDirty: boolean | undefined }
   machine: MachineInfo
+  /** With --topology cluster: the cluster the bench started. */
+  redisCluster?: { masters: number; replicas: number; redis: string; formedInMs: number }
   scenarios: ScenarioResult[]
   checks: TargetCheck[]
+  /** Every scenario's topology comparisons, in order (absent in older runs). */
+  comparisons?: TopologyComparison[]
   /** Scenarios that could not run to the end, and why. */
   failures: Array<{ scenario: string; error: string }>
-  cleanup: { deletedKeys: number; processesLeft: number }
+  /** deletedKeys counts both Redis; clusterKeys those deleted on the cluster's masters. */
+  cleanup: { deletedKeys: number; clusterKeys?: number; processesLeft: number }
 }

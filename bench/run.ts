@@ -1,7 +1,9 @@
 /**
- * `npm run bench [-- --scenario <name>] [--quick]`: builds the service, starts it (and the two
- * reference servers) as separate processes against the real Redis and a seeded SQLite file,
- * drives load with autocannon, and writes bench/results/<timestamp>.json and .html.
+ * `npm run bench [-- --scenario <name>] [--quick] [--topology cluster]`: builds the service,
+ * starts it (and the reference servers) as separate processes against the real Redis and a
+ * seeded SQLite file, drives load with autocannon, and writes bench/results/<timestamp>.json
+ * and .html. With --topology cluster it also starts a Redis Cluster of its own, and the hot-key
+ * and stampede scenarios measure their service targets on it as well.
  * Every process it starts is stopped, and every key it wrote deleted, also on Ctrl-C.
  */
 import { once } from 'node:events'
@@ -9,11 +11,17 @@ import { loadavg } from 'node:os'
 import { dirname, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ChildProcesses } from './child-processes.js'
-import { type BenchOptions, parseBenchOptions, USAGE } from './cli-options.js'
+import {
+  type BenchOptions,
+  CLUSTER_SCENARIOS,
+  isClusterScenario,
+  parseBenchOptions,
+  USAGE,
+} from './cli-options.js'
 import { type BenchContext, closeBenchContext, openBenchContext } from './context.js'
 import { machineInfo, sourceInfo } from './machine-info.js'
 import { Progress } from './progress.js'
-import { renderChecksTable } from './report/markdown-report.js'
+import { renderChecksTable, renderComparisonsTable } from './report/markdown-report.js'
 import { writeReport } from './report/write-report.js'
 import type { BenchResults, ScenarioResult } from './results.js'
 import { SCENARIOS } from './scenarios/index.js'
@@ -38,9 +46,11 @@ async function main(): Promise<number> {
   const children = new ChildProcesses()
   const startedAt = new Date()
   let context: BenchContext | undefined
-  let cleanup: Promise<{ deletedKeys: number }> | undefined
+  let cleanup: Promise<{ deletedKeys: number; clusterKeys: number }> | undefined
   const cleanUp = () => {
-    cleanup ??= context ? closeBenchContext(context) : Promise.resolve({ deletedKeys: 0 })
+    cleanup ??= context
+      ? closeBenchContext(context)
+      : Promise.resolve({ deletedKeys: 0, clusterKeys: 0 })
     return cleanup
   }
   // Ctrl-C or a kill: stop the children and delete the keys before going.
@@ -54,7 +64,8 @@ async function main(): Promise<number> {
 
   try {
     progress.log(
-      `mode: ${options.quick ? 'quick' : 'full'}; scenarios: ${options.scenarios.join(', ')}`,
+      `mode: ${options.quick ? 'quick' : 'full'}; topology: ${options.topology}; ` +
+        `scenarios: ${options.scenarios.join(', ')}`,
     )
     await build(children, progress)
     context = await openBenchContext(options, repoRoot, progress, children)
@@ -67,7 +78,14 @@ async function main(): Promise<number> {
       const scenario = SCENARIOS[name]
       progress.log(`── ${scenario.title} (${name}) ──`)
       try {
-        scenarios.push(await scenario.run(context))
+        const result = await scenario.run(context)
+        if (options.topology === 'cluster' && !isClusterScenario(name)) {
+          result.notes.push(
+            `On the one Redis only: --topology cluster measures ${CLUSTER_SCENARIOS.join(' and ')} ` +
+              'on the Redis Cluster; this scenario ran as without it.',
+          )
+        }
+        scenarios.push(result)
       } catch (error) {
         const message = error instanceof Error ? (error.stack ?? error.message) : String(error)
         failures.push({ scenario: name, error: message })
@@ -75,7 +93,14 @@ async function main(): Promise<number> {
       }
     }
 
-    const { deletedKeys } = await cleanUp()
+    const { cluster } = context
+    const redisCluster = cluster && {
+      masters: cluster.masters,
+      replicas: cluster.masters * cluster.replicasPerMaster,
+      redis: cluster.version,
+      formedInMs: cluster.formedInMs,
+    }
+    const { deletedKeys, clusterKeys } = await cleanUp()
     const finishedAt = new Date()
     const results: BenchResults = {
       runId: context.runId,
@@ -83,19 +108,29 @@ async function main(): Promise<number> {
       finishedAt: finishedAt.toISOString(),
       durationS: Math.round((finishedAt.getTime() - startedAt.getTime()) / 100) / 10,
       mode: options.quick ? 'quick' : 'full',
+      topology: options.topology,
       command: ['npm run bench', ...(argv.length > 0 ? ['--', ...argv] : [])].join(' '),
       source: await sourceInfo(repoRoot),
       machine: { ...machine, loadAverageAtEnd: loadavg().map((v) => Math.round(v * 100) / 100) },
+      ...(redisCluster ? { redisCluster } : {}),
       scenarios,
       checks: scenarios.flatMap((scenario) => scenario.checks),
+      comparisons: scenarios.flatMap((scenario) => scenario.comparisons ?? []),
       failures,
-      cleanup: { deletedKeys, processesLeft: children.count },
+      cleanup: { deletedKeys, clusterKeys, processesLeft: children.count },
     }
     const files = await writeResults(options, results)
     console.log(`\n${renderChecksTable(results.checks)}\n`)
+    if (results.comparisons?.length) {
+      console.log(
+        `Redis Cluster vs. one Redis:\n\n${renderComparisonsTable(results.comparisons)}\n`,
+      )
+    }
     progress.log(`wrote ${files.map((file) => relative(process.cwd(), file)).join(', ')}`)
     progress.log(
-      `cleaned up: ${deletedKeys} Redis keys deleted, ${children.count} process(es) left running`,
+      `cleaned up: ${deletedKeys} Redis keys deleted` +
+        `${cluster ? ` (${clusterKeys} on the Redis Cluster's masters)` : ''}, ` +
+        `${children.count} process(es) left running`,
     )
     if (failures.length > 0) {
       progress.log(

@@ -4,6 +4,11 @@ export interface ServiceEnvInputs {
   runId: string
   port: number
   redisUrl: string
+  /**
+   * A Redis Cluster's nodes (`host:port,…`): the service runs on it, and REDIS_URL is left out
+   * (the service refuses both at once).
+   */
+  redisClusterNodes?: string | undefined
   databaseUrl: string
   adminToken: string
   keyPrefix: string
@@ -23,7 +28,9 @@ export function serviceEnv(
     PATH: process.env.PATH,
     PORT: String(inputs.port),
     HOST,
-    REDIS_URL: inputs.redisUrl,
+    ...(inputs.redisClusterNodes === undefined
+      ? { REDIS_URL: inputs.redisUrl }
+      : { REDIS_CLUSTER_NODES: inputs.redisClusterNodes }),
     DATABASE_URL: inputs.databaseUrl,
     ADMIN_TOKEN: inputs.adminToken,
     REDIS_KEY_PREFIX: inputs.keyPrefix,

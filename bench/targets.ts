@@ -29,6 +29,8 @@ export interface TargetSpec {
   env?: Readonly<Record<string, string>>
   /** Another Redis than the shared one (the outage scenario's own). */
   redisUrl?: string
+  /** 'cluster': a service on the run's Redis Cluster (--topology cluster) instead. */
+  redisTopology?: 'standalone' | 'cluster'
 }
 
 export interface RunningTarget {
@@ -60,6 +62,11 @@ export async function startTarget(
   spec: TargetSpec,
 ): Promise<RunningTarget> {
   const keyPrefix = context.keyPrefix(`${scenario}:${spec.id}:`)
+  const onCluster = spec.redisTopology === 'cluster'
+  if (onCluster && (spec.kind !== 'service' || context.cluster === undefined)) {
+    throw new Error(`${spec.id}: only the service runs on a Redis Cluster, with --topology cluster`)
+  }
+  const redisClusterNodes = onCluster ? context.cluster?.seeds.join(',') : undefined
   const count = spec.kind === 'service' ? (spec.instances ?? 1) : 1
   const urls: string[] = []
   const children: Child[] = []
@@ -77,7 +84,7 @@ export async function startTarget(
           ? context.children.spawn(name, process.execPath, [...profile, SERVER_ENTRY], {
               cwd: context.repoRoot,
               env: serviceEnv(
-                { ...context, port, keyPrefix, redisUrl },
+                { ...context, port, keyPrefix, redisUrl, redisClusterNodes },
                 { CACHE_STRATEGY: spec.strategy ?? 'full', ...spec.env },
               ),
             })
@@ -103,6 +110,7 @@ export async function startTarget(
         child,
         START_TIMEOUT_MS,
       )
+      if (spec.kind === 'service') await expectTopology(url, onCluster ? 'cluster' : 'standalone')
       urls[index] = url
     }),
   ).catch(async (error: unknown) => {
@@ -128,6 +136,15 @@ export async function startTarget(
     async stop() {
       for (const child of children) await child.stop()
     },
+  }
+}
+
+/** The service's /health names the topology its Redis client runs on: the one asked for. */
+async function expectTopology(url: string, mode: 'standalone' | 'cluster'): Promise<void> {
+  const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(10_000) })
+  const health = (await response.json()) as { redis?: { mode?: string } }
+  if (health.redis?.mode !== mode) {
+    throw new Error(`${url}/health says Redis mode ${health.redis?.mode}, expected ${mode}`)
   }
 }
 

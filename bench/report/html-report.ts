@@ -1,4 +1,4 @@
-import type { BenchResults, ScenarioResult, TargetCheck } from '../results.js'
+import type { BenchResults, ScenarioResult, TargetCheck, TopologyComparison } from '../results.js'
 import {
   escapeHtml,
   formatCount,
@@ -8,6 +8,7 @@ import {
   formatRatio,
   formatShare,
 } from './format.js'
+import { formatComparisonValue } from './markdown-report.js'
 import { scenarioCharts } from './scenario-charts.js'
 
 const STYLE = `
@@ -43,9 +44,10 @@ at the end ${(machine.loadAverageAtEnd ?? []).join(', ')}. The servers, the load
 these cores: read ratios, not absolute figures.</p>
 <h2>Targets</h2>
 ${checksTable(results.checks)}
+${results.comparisons?.length ? comparisonsSection(results) : ''}
 ${results.failures.map((failure) => `<h2 class="missed">Failed: ${escapeHtml(failure.scenario)}</h2><pre>${escapeHtml(failure.error)}</pre>`).join('\n')}
 ${results.scenarios.map(scenarioSection).join('\n')}
-<p class="muted">Cleanup: ${results.cleanup.deletedKeys} Redis keys deleted,
+<p class="muted">Cleanup: ${results.cleanup.deletedKeys} Redis keys deleted${results.cleanup.clusterKeys ? ` (${results.cleanup.clusterKeys} on the Redis Cluster's masters)` : ''},
 ${results.cleanup.processesLeft} processes left running.</p>
 </body>
 </html>
@@ -62,9 +64,32 @@ function checksTable(checks: readonly TargetCheck[]): string {
   return `<table><tr><th></th><th>target</th><th>goal</th><th>measured</th><th>detail</th></tr>${rows.join('')}</table>`
 }
 
+function comparisonsSection(results: BenchResults): string {
+  const cluster = results.redisCluster
+  const what = cluster
+    ? ` (${cluster.masters} masters + ${cluster.replicas} replicas, Redis ${escapeHtml(cluster.redis)}, formed in ${cluster.formedInMs} ms)`
+    : ''
+  return `<h2>Redis Cluster vs. one Redis</h2>
+<p>The same targets on a Redis Cluster of the run's own${what} and on the one Redis, in the same
+rounds. req/s: the median of the per-round ratios; loads: the ratio of the medians.</p>
+${comparisonsTable(results.comparisons ?? [])}`
+}
+
+function comparisonsTable(comparisons: readonly TopologyComparison[]): string {
+  const rows = comparisons.map(
+    (comparison) => `<tr><td>${escapeHtml(comparison.scenario)}</td>
+<td style="text-align:left">${escapeHtml(comparison.label)}</td><td>${escapeHtml(comparison.metric)}</td>
+<td>${formatComparisonValue(comparison.standalone)}</td><td>${formatComparisonValue(comparison.cluster)}</td>
+<td>${formatRatio(comparison.ratio)}</td><td>${formatRatio(comparison.cpuRatio)}</td>
+<td style="text-align:left" class="muted">${escapeHtml(comparison.detail)}</td></tr>`,
+  )
+  return `<table><tr><th>scenario</th><th>target</th><th>figure</th><th>one Redis</th><th>Redis Cluster</th><th>cluster / one Redis</th><th>CPU × one Redis</th><th>detail</th></tr>${rows.join('')}</table>`
+}
+
 function scenarioSection(scenario: ScenarioResult): string {
   const hasBare = scenario.targets.some((target) => target.ratios.vsBareFastify !== undefined)
   const hasIoredis = scenario.targets.some((target) => target.ratios.vsIoredis !== undefined)
+  const hasStandalone = scenario.targets.some((target) => target.ratios.vsStandalone !== undefined)
   const header = [
     'target',
     'req/s',
@@ -81,6 +106,7 @@ function scenarioSection(scenario: ScenarioResult): string {
     'CPU µs/req',
     ...(hasBare ? ['× bare', 'CPU × bare'] : []),
     ...(hasIoredis ? ['× ioredis', 'CPU × ioredis'] : []),
+    ...(hasStandalone ? ['× one Redis', 'CPU × one Redis'] : []),
   ]
   const rows = scenario.targets.map((target) => {
     const cells = [
@@ -102,6 +128,9 @@ function scenarioSection(scenario: ScenarioResult): string {
         : []),
       ...(hasIoredis
         ? [formatRatio(target.ratios.vsIoredis), formatRatio(target.cpuRatios.vsIoredis)]
+        : []),
+      ...(hasStandalone
+        ? [formatRatio(target.ratios.vsStandalone), formatRatio(target.cpuRatios.vsStandalone)]
         : []),
     ]
     const kind = target.kind === 'service' ? '' : ' class="reference"'
@@ -128,7 +157,9 @@ function scenarioSection(scenario: ScenarioResult): string {
 <h2>${escapeHtml(scenario.title)}</h2>
 <p>${escapeHtml(scenario.description)}</p>
 <p class="muted">${settings}</p>
+${scenario.notes.map((note) => `<p><em>${escapeHtml(note)}</em></p>`).join('\n')}
 ${scenario.checks.length > 0 ? checksTable(scenario.checks) : ''}
+${scenario.comparisons?.length ? comparisonsTable(scenario.comparisons) : ''}
 <table><tr>${header.map((cell) => `<th>${cell}</th>`).join('')}</tr>${rows.join('')}</table>
 <p class="muted">Medians over rounds; errors, loads and hit shares over every round. L1/L2/stale/miss:
 share of the cache's reads answered that way (– for no cache).</p>

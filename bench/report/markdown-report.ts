@@ -1,4 +1,4 @@
-import type { BenchResults, ScenarioResult, TargetCheck } from '../results.js'
+import type { BenchResults, ScenarioResult, TargetCheck, TopologyComparison } from '../results.js'
 import {
   formatCount,
   formatMs,
@@ -17,10 +17,39 @@ export function renderChecksTable(checks: readonly TargetCheck[]): string {
   return ['| | target | goal | measured |', '|---|---|---|---|', ...rows].join('\n')
 }
 
+/**
+ * With --topology cluster: each twinned target's figure on the one Redis and on the Redis
+ * Cluster, and the ratio cluster / one Redis (req/s: paired by round; loads: of the medians).
+ */
+export function renderComparisonsTable(comparisons: readonly TopologyComparison[]): string {
+  const rows = comparisons.map((comparison) =>
+    [
+      comparison.scenario,
+      comparison.label,
+      comparison.metric,
+      formatComparisonValue(comparison.standalone),
+      formatComparisonValue(comparison.cluster),
+      formatRatio(comparison.ratio),
+      formatRatio(comparison.cpuRatio),
+    ].join(' | '),
+  )
+  return [
+    '| scenario | target | figure | one Redis | Redis Cluster | cluster / one Redis | CPU × one Redis |',
+    '|---|---|---|---|---|---|---|',
+    ...rows.map((row) => `| ${row} |`),
+  ].join('\n')
+}
+
+/** Req/s and loads above 100 as counts; a small median of loads (1, 1.5) as it is. */
+export function formatComparisonValue(value: number): string {
+  return value < 100 && !Number.isInteger(value) ? formatNumber(value) : formatCount(value)
+}
+
 /** One scenario's per-target figures as a Markdown table, plus its scenario-specific ones. */
 export function renderScenarioTable(scenario: ScenarioResult): string {
   const hasIoredis = scenario.targets.some((target) => target.ratios.vsIoredis !== undefined)
   const hasBare = scenario.targets.some((target) => target.ratios.vsBareFastify !== undefined)
+  const hasStandalone = scenario.targets.some((target) => target.ratios.vsStandalone !== undefined)
   const header = [
     'target',
     'req/s',
@@ -36,6 +65,7 @@ export function renderScenarioTable(scenario: ScenarioResult): string {
     'CPU µs/req',
     ...(hasBare ? ['× bare Fastify', 'CPU × bare'] : []),
     ...(hasIoredis ? ['× ioredis GET', 'CPU × ioredis'] : []),
+    ...(hasStandalone ? ['× one Redis', 'CPU × one Redis'] : []),
   ]
   const rows = scenario.targets.map((target) => {
     const service = target.kind === 'service'
@@ -58,6 +88,9 @@ export function renderScenarioTable(scenario: ScenarioResult): string {
       ...(hasIoredis
         ? [formatRatio(target.ratios.vsIoredis), formatRatio(target.cpuRatios.vsIoredis)]
         : []),
+      ...(hasStandalone
+        ? [formatRatio(target.ratios.vsStandalone), formatRatio(target.cpuRatios.vsStandalone)]
+        : []),
     ]
   })
   const table = [header, header.map(() => '---'), ...rows].map((row) => `| ${row.join(' | ')} |`)
@@ -69,7 +102,12 @@ export function renderScenarioTable(scenario: ScenarioResult): string {
           .map(([name, value]) => `${name} ${formatNumber(value)}`)
           .join(', ')}`,
     )
-  return [...table, ...(extras.length > 0 ? ['', ...extras] : [])].join('\n')
+  const notes = scenario.notes.map((note) => `> ${note}`)
+  return [
+    ...table,
+    ...(extras.length > 0 ? ['', ...extras] : []),
+    ...(notes.length > 0 ? ['', ...notes] : []),
+  ].join('\n')
 }
 
 /** A Markdown summary of the whole run, written beside the JSON for pasting into the docs. */
@@ -87,6 +125,21 @@ export function renderMarkdownReport(results: BenchResults): string {
     renderChecksTable(results.checks),
     '',
   ]
+  if (results.comparisons?.length) {
+    const cluster = results.redisCluster
+    lines.push(
+      '## Redis Cluster vs. one Redis',
+      '',
+      `The same targets on a Redis Cluster of the run's own` +
+        (cluster
+          ? ` (${cluster.masters} masters + ${cluster.replicas} replicas, Redis ${cluster.redis})`
+          : '') +
+        ' and on the one Redis, in the same rounds.',
+      '',
+      renderComparisonsTable(results.comparisons),
+      '',
+    )
+  }
   for (const scenario of results.scenarios) {
     lines.push(
       `## ${scenario.title}`,

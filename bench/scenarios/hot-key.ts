@@ -22,6 +22,7 @@ import {
   times,
   withTargets,
 } from './scenario.js'
+import { compareThroughput, withClusterTwins } from './topology.js'
 
 const NAME = 'hot-key'
 const PRODUCT_ID = 1
@@ -32,6 +33,8 @@ const PRODUCT_ID = 1
  * pair shares a moment of the machine.
  */
 const ORDER = [REF_FASTIFY, REF_CONTRACT, FULL, REF_IOREDIS, FULL_L2_ONLY, NAIVE, NONE]
+/** With --topology cluster, each of these runs on the Redis Cluster too, right after itself. */
+const ON_CLUSTER_TOO = [FULL, FULL_L2_ONLY, NAIVE]
 
 export const hotKey: Scenario = {
   name: NAME,
@@ -43,7 +46,8 @@ export const hotKey: Scenario = {
       warmupMs: 1500,
       connections: 50,
     })
-    return withTargets(context, NAME, ORDER, async (running) => {
+    const order = withClusterTwins(context, ORDER, ON_CLUSTER_TOO)
+    return withTargets(context, NAME, order, async (running) => {
       for (const target of running.values()) {
         if (target.spec.kind === 'service') await warmProduct(target, PRODUCT_ID)
       }
@@ -54,14 +58,14 @@ export const hotKey: Scenario = {
       const measured = await runInterleaved(
         context,
         NAME,
-        ORDER.map((spec) => ({ target: targetById(running, spec.id), request })),
+        order.map((spec) => ({ target: targetById(running, spec.id), request })),
         settings,
       )
       const references = {
         bareFastify: measured.get(REF_FASTIFY.id) ?? [],
         ioredis: measured.get(REF_IOREDIS.id) ?? [],
       }
-      const targets = ORDER.map((spec) =>
+      const targets = order.map((spec) =>
         summarizeTarget(spec, measured.get(spec.id) ?? [], references),
       )
       const full = targets.find((target) => target.id === FULL.id)
@@ -71,6 +75,7 @@ export const hotKey: Scenario = {
       const l2Only = targets.find((target) => target.id === FULL_L2_ONLY.id)
       const l1Ratio = full?.ratios.vsBareFastify ?? Number.NaN
       const l2Ratio = l2Only?.ratios.vsIoredis ?? Number.NaN
+      const comparisons = compareThroughput(NAME, targets)
 
       const result: ScenarioResult = {
         name: NAME,
@@ -79,8 +84,12 @@ export const hotKey: Scenario = {
           `${settings.connections} connections read GET /products/${PRODUCT_ID}, already cached. ` +
           'Measures the cost of a cache hit on each tier against the two ceilings, a bare ' +
           'Fastify route (no cache at all) and a minimal Fastify + ioredis GET, and against ' +
-          "the bare route plus the service's cache headers and logger (the HTTP contract's price).",
-        settings: { ...settings, product: PRODUCT_ID },
+          "the bare route plus the service's cache headers and logger (the HTTP contract's price)." +
+          (comparisons.length > 0
+            ? ` Each of ${ON_CLUSTER_TOO.map((spec) => spec.id).join(', ')} also runs on a Redis ` +
+              'Cluster (3 masters, 3 replicas), right after itself on the one Redis in every round.'
+            : ''),
+        settings: { ...settings, product: PRODUCT_ID, topology: context.options.topology },
         targets,
         checks: [
           check(NAME, {
@@ -106,6 +115,7 @@ export const hotKey: Scenario = {
               `share of reads ${percent(l2Only?.hitRatios.l2)}; by server CPU per request ${times(l2Only?.cpuRatios.vsIoredis ?? Number.NaN)}`,
           }),
         ],
+        comparisons,
         notes: [],
       }
       return result

@@ -5,6 +5,7 @@ import { summarizeTarget } from '../summarize-target.js'
 import type { TargetSpec } from '../targets.js'
 import { FULL, NAIVE, NONE, withEnv } from './common-targets.js'
 import { check, roundSettings, type Scenario, targetById, withTargets } from './scenario.js'
+import { compareStampedeLoads, onCluster, withClusterTwins } from './topology.js'
 
 const NAME = 'stampede'
 const INSTANCES = 3
@@ -13,9 +14,14 @@ const DB_LATENCY_MS = 100
 /** A fresh, cold product per round: the round number is added to this. */
 const FIRST_PRODUCT = 9000
 
-const cluster = (spec: TargetSpec) =>
+/** The target as 3 processes sharing a key prefix, on a database that answers 100 ms late. */
+const spread = (spec: TargetSpec) =>
   withEnv({ ...spec, instances: INSTANCES }, { DB_EXTRA_LATENCY_MS: String(DB_LATENCY_MS) })
-const ORDER = [cluster(FULL), cluster(NAIVE), cluster(NONE)]
+const ORDER = [spread(FULL), spread(NAIVE), spread(NONE)]
+/** With --topology cluster, these run on the Redis Cluster too, each right after itself. */
+const ON_CLUSTER_TOO = [spread(FULL), spread(NAIVE)]
+const FULL_ON_CLUSTER = onCluster(spread(FULL))
+const NAIVE_ON_CLUSTER = onCluster(spread(NAIVE))
 
 /**
  * 900 requests for one cold product at once, 300 on each of 3 service processes sharing one
@@ -33,10 +39,11 @@ export const stampede: Scenario = {
       { rounds: 5, durationMs: 0, warmupMs: 1, connections: REQUESTS },
       { rounds: 1, warmupMs: 0 },
     )
-    return withTargets(context, NAME, ORDER, async (running) => {
-      const measured = new Map<string, RunMeasurement[]>(ORDER.map((spec) => [spec.id, []]))
+    const specs = withClusterTwins(context, ORDER, ON_CLUSTER_TOO)
+    return withTargets(context, NAME, specs, async (running) => {
+      const measured = new Map<string, RunMeasurement[]>(specs.map((spec) => [spec.id, []]))
       for (let round = warmupMs > 0 ? 0 : 1; round <= rounds; round++) {
-        const order = round % 2 === 1 ? ORDER : [...ORDER].reverse()
+        const order = round % 2 === 1 ? specs : [...specs].reverse()
         for (const spec of order) {
           const label = `${NAME} · ${spec.label} ×${INSTANCES} · ${round === 0 ? 'warm-up' : `round ${round}/${rounds}`}`
           const run = await measureRun(
@@ -55,7 +62,7 @@ export const stampede: Scenario = {
         }
       }
 
-      const targets = ORDER.map((spec) => {
+      const targets = specs.map((spec) => {
         const runs = measured.get(spec.id) ?? []
         const loads = runs.map((run) => run.databaseLoads)
         return summarizeTarget(
@@ -76,9 +83,9 @@ export const stampede: Scenario = {
       })
       const full = targets.find((target) => target.id === FULL.id)
       const naive = targets.find((target) => target.id === NAIVE.id)
-      const fullMax = full?.extra.loadsPerRoundMax ?? Number.NaN
-      const fullMin = full?.extra.loadsPerRoundMin ?? Number.NaN
+      const fullOnCluster = targets.find((target) => target.id === FULL_ON_CLUSTER.id)
       const naivePerRequest = naive?.extra.loadsPerRequest ?? Number.NaN
+      const comparisons = compareStampedeLoads(NAME, targets)
 
       const result: ScenarioResult = {
         name: NAME,
@@ -87,8 +94,13 @@ export const stampede: Scenario = {
           `${REQUESTS} connections each send one GET for the same cold product, spread over ` +
           `${INSTANCES} service processes that share a Redis prefix; the database answers ` +
           `${DB_LATENCY_MS} ms late (DB_EXTRA_LATENCY_MS). Database loads are summed over the ` +
-          'cluster, per round.',
+          `${INSTANCES} processes, per round.` +
+          (comparisons.length > 0
+            ? ' Full and naive also run on a Redis Cluster (3 masters, 3 replicas), each right ' +
+              'after itself on the one Redis in every round.'
+            : ''),
         settings: {
+          topology: context.options.topology,
           rounds,
           instances: INSTANCES,
           requests: REQUESTS,
@@ -96,18 +108,16 @@ export const stampede: Scenario = {
         },
         targets,
         checks: [
-          check(NAME, {
-            title: 'Stampede: database loads for the whole cluster',
-            goal: 'exactly 1 per round',
-            value: fullMax,
-            measured:
-              fullMin === fullMax ? `${fullMax} in every round` : `${fullMin} to ${fullMax}`,
-            met: fullMin === 1 && fullMax === 1,
-            detail:
-              `full: loads per round ${perRound(full, (run) => run.databaseLoads)} with ` +
-              `${perRound(full, (run) => run.counters.redisErrors)} Redis calls failed or timed out; ` +
-              `naive: ${perRound(naive, (run) => run.databaseLoads)}`,
-          }),
+          oneLoadPerRound('Stampede: database loads for the whole cluster', full, naive),
+          ...(fullOnCluster
+            ? [
+                oneLoadPerRound(
+                  `Stampede on Redis Cluster: database loads for the ${INSTANCES} processes`,
+                  fullOnCluster,
+                  targets.find((target) => target.id === NAIVE_ON_CLUSTER.id),
+                ),
+              ]
+            : []),
           check(NAME, {
             title: 'Stampede, naive: one load per request',
             goal: '≈ 1 load per request (≥ 0.9)',
@@ -117,11 +127,33 @@ export const stampede: Scenario = {
             detail: `naive: median ${naive?.extra.loadsPerRoundMedian} loads for ${REQUESTS} requests`,
           }),
         ],
+        comparisons,
         notes: [],
       }
       return result
     })
   },
+}
+
+/** The full strategy's check: one database load per stampede, in every round. */
+function oneLoadPerRound(
+  title: string,
+  full: TargetResult | undefined,
+  naive: TargetResult | undefined,
+) {
+  const max = full?.extra.loadsPerRoundMax ?? Number.NaN
+  const min = full?.extra.loadsPerRoundMin ?? Number.NaN
+  return check(NAME, {
+    title,
+    goal: 'exactly 1 per round',
+    value: max,
+    measured: min === max ? `${max} in every round` : `${min} to ${max}`,
+    met: min === 1 && max === 1,
+    detail:
+      `full: loads per round ${perRound(full, (run) => run.databaseLoads)} with ` +
+      `${perRound(full, (run) => run.counters.redisErrors)} Redis calls failed or timed out; ` +
+      `naive: ${perRound(naive, (run) => run.databaseLoads)}`,
+  })
 }
 
 function perRound(
