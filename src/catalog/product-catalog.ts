@@ -172,6 +172,7 @@ export class ProductCatalog {
     { respondAsync = false }: { respondAsync?: boolean } = {},
   ): Promise<{ product: Product; deferred: boolean }> {
     if (this.#writeBehind.defers(respondAsync)) {
+      await this.#refuseTakenSku(id, fields.sku)
       const staged = await this.#stageOrUnavailable(id, fields, expectedVersion)
       if (staged.status === 'not_found') throw notFound(id)
       if (staged.status === 'precondition_failed') throw versionMismatch(staged.currentVersion)
@@ -186,6 +187,17 @@ export class ProductCatalog {
       ),
     )
     return { product: await this.#settle(outcome, id), deferred: false }
+  }
+
+  /**
+   * A 202 promises the database will take the write: a SKU another product already has would be
+   * refused by its job, and the acknowledged write lost. (A SKU another product's deferred write
+   * staged but has not persisted yet is not seen here: that later job is refused, as before.)
+   */
+  async #refuseTakenSku(id: number, sku: string | undefined): Promise<void> {
+    if (sku === undefined) return
+    const owner = await this.#repository.skuOwner(sku)
+    if (owner !== undefined && owner !== id) throw new AppError('duplicate_sku')
   }
 
   /**

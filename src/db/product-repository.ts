@@ -45,6 +45,8 @@ export type ApplyOutcome =
 export interface ProductRepository {
   /** Row + review count + average rating; waits DB_EXTRA_LATENCY_MS after the query has read. */
   findById(id: number): Promise<ProductRecord | undefined>
+  /** The id of the product that has this SKU, if one does (SKUs are unique). */
+  skuOwner(sku: string): Promise<number | undefined>
   list(options: { afterId?: number; limit: number }): Promise<ProductPage>
   create(fields: ProductFields): Promise<WriteOutcome>
   /** Replaces (PUT) or merges (PATCH) fields; bumps version; `expectedVersion` guards If-Match. */
@@ -112,6 +114,15 @@ export function createProductRepository(
         : undefined
       if (extraLatencyMs > 0) await sleep(extraLatencyMs)
       return row === undefined ? undefined : toRecord(row)
+    },
+
+    async skuOwner(sku) {
+      const row = await db
+        .selectFrom('products')
+        .select('id')
+        .where('sku', '=', sku)
+        .executeTakeFirst()
+      return row?.id
     },
 
     async list({ afterId = 0, limit }) {

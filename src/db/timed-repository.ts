@@ -3,6 +3,7 @@ import type { ProductRepository } from './product-repository.js'
 /** The repository's calls, by what they do: a closed set, so it can label a metric. */
 export type RepositoryOperation =
   | 'find_product'
+  | 'find_sku_owner'
   | 'list_products'
   | 'create_product'
   | 'update_product'
@@ -27,6 +28,7 @@ export function timedRepository(
   }
   return {
     findById: (id) => timed('find_product', () => repository.findById(id)),
+    skuOwner: (sku) => timed('find_sku_owner', () => repository.skuOwner(sku)),
     list: (options) => timed('list_products', () => repository.list(options)),
     create: (fields) => timed('create_product', () => repository.create(fields)),
     update: (id, fields, expectedVersion) =>

@@ -66,6 +66,15 @@ describe.each(testDialects)('product repository on $name', (dialect) => {
       .execute()
   }
 
+  describe('skuOwner', () => {
+    it('names the product that has a SKU, and none for a SKU nobody has', async () => {
+      const created = await repository.create(fields({ sku: 'SKU-OWNED' }))
+      if (created.status !== 'ok') throw new Error(`create: ${created.status}`)
+      expect(await repository.skuOwner('SKU-OWNED')).toBe(created.product.id)
+      expect(await repository.skuOwner('SKU-NOBODY')).toBeUndefined()
+    })
+  })
+
   describe('findById', () => {
     it('returns the row with its review count and average rounded to 2 decimals', async () => {
       const created = await createProduct()

@@ -2,7 +2,7 @@ import type { Job } from 'bullmq'
 import type { FastifyInstance } from 'fastify'
 import { afterEach, describe, expect, it } from 'vitest'
 import { persistJobId } from '../../src/queues/persist-product-write.js'
-import { startTestApp, type TestApp } from '../support/app.js'
+import { auth, startTestApp, type TestApp } from '../support/app.js'
 import {
   eventually,
   idsPending,
@@ -47,8 +47,12 @@ describe('write-behind: a write the database refuses', () => {
     const other = (await readProduct(app, 2)).product
     expect(await listed(app, 1)).toEqual(before) // and the page is cached
 
-    const response = await patchLater(app, 1, { sku: other.sku, stock: 5 })
+    // A SKU free when the write is staged (a taken one is refused before the 202), taken by a
+    // synchronous write before the job runs: the database refuses the deferred one then.
+    const response = await patchLater(app, 1, { sku: 'TAKEN-LATER', stock: 5 })
     expect(response.statusCode).toBe(202)
+    const taking = { method: 'PATCH' as const, url: `/products/${other.id}`, headers: auth }
+    expect((await app.inject({ ...taking, payload: { sku: 'TAKEN-LATER' } })).statusCode).toBe(200)
     const refused = response.json()
     expect((await readProduct(app, 1)).product).toEqual(refused)
     expect((await readProduct(app, 1)).xCache).toBe('HIT') // the cache holds the staged state
@@ -57,7 +61,7 @@ describe('write-behind: a write the database refuses', () => {
     worker = await startWorkerApp(config, app)
     const job = await finished(app, persistJobId(1, refused.version))
     expect(await job.getState()).toBe('failed')
-    expect(job.failedReason).toBe(`Another product already has SKU ${other.sku}`)
+    expect(job.failedReason).toBe('Another product already has SKU TAKEN-LATER')
     expect(job.attemptsMade).toBe(1) // refused at once, not retried
 
     const jobView = await app.inject({ method: 'GET', url: `/jobs/${job.id}` })
@@ -83,10 +87,17 @@ describe('write-behind: a write the database refuses', () => {
     t = await startTestApp(PATIENT_REDIS)
     const { app, config } = t
     const before = (await readProduct(app, 3)).product
-    const taken = (await readProduct(app, 4)).product.sku
+    const taken = 'TAKEN-LATER-3'
     const good = (await patchLater(app, 3, { stock: 40 })).json()
     const bad = await patchLater(app, 3, { price_cents: 100, sku: taken })
     expect(bad.statusCode).toBe(202)
+    const taking = {
+      method: 'PATCH' as const,
+      url: '/products/4',
+      headers: auth,
+      payload: { sku: taken },
+    }
+    expect((await app.inject(taking)).statusCode).toBe(200) // before the job runs
 
     worker = await startWorkerApp(config, app)
     for (const version of [good.version, bad.json().version]) {
