@@ -12,7 +12,13 @@ const CONCURRENCY = 4
  * Runs the catalog's jobs. Each job's outcome and duration go to the metrics; a job whose name
  * no processor knows fails at once rather than being retried into the failed set later.
  */
-export function startCatalogWorker(config: Config, context: JobContext, metrics: Metrics) {
+export function startCatalogWorker(
+  config: Config,
+  context: JobContext,
+  metrics: Metrics,
+  /** Where the raw error of a failed attempt goes (the job itself keeps words, not it). */
+  onAttemptError: (job: Job, error: unknown) => void = () => {},
+) {
   const worker = new Worker(
     CATALOG_QUEUE,
     async (job: Job) => {
@@ -21,6 +27,8 @@ export function startCatalogWorker(config: Config, context: JobContext, metrics:
       const stopTimer = metrics.jobDuration.startTimer({ queue: CATALOG_QUEUE, name: job.name })
       try {
         return await process(job, context)
+      } catch (error) {
+        throw inWords(job, error, onAttemptError)
       } finally {
         stopTimer()
       }
@@ -49,4 +57,25 @@ export function startCatalogWorker(config: Config, context: JobContext, metrics:
   })
   worker.on('error', () => {}) // connection errors: BullMQ reconnects by itself
   return worker
+}
+
+/**
+ * A failed job's reason is shown to anyone with the board or GET /jobs/:id: our own words for a
+ * refusal (UnrecoverableError), and for anything else (a database or Redis that did not answer)
+ * a sentence with the error's code, never its raw message, which may carry hosts, SQL or values.
+ * The raw error goes to the log.
+ */
+function inWords(job: Job, error: unknown, log: (job: Job, error: unknown) => void): Error {
+  if (error instanceof UnrecoverableError) return error
+  log(job, error)
+  const code =
+    error instanceof Error && 'code' in error && typeof error.code === 'string'
+      ? error.code
+      : error instanceof Error
+        ? error.name
+        : 'unknown'
+  return new Error(
+    `A dependency failed (${code}); the job is retried with backoff. The worker's log has the details.`,
+    { cause: error },
+  )
 }

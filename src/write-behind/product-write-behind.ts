@@ -372,7 +372,9 @@ export class ProductWriteBehind {
       case 'duplicate_sku':
         return this.#reject(id, version, `Another product already has SKU ${state.sku}`)
       case 'constraint_violation':
-        return this.#reject(id, version, `The database refused the write: ${outcome.reason}`)
+        // The database's own message stays in the log: the reason is shown to board users.
+        this.#onError(new Error(outcome.reason), `persist product ${id} (the database refused it)`)
+        return this.#reject(id, version, 'The database refused the values (a constraint)')
     }
   }
 

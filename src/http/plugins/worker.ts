@@ -23,7 +23,13 @@ export default fp<{ config: Config }>(
       app.decorate('worker', undefined)
       return
     }
-    const worker = startCatalogWorker(config, { catalog: app.catalog, config }, app.metrics)
+    const worker = startCatalogWorker(
+      config,
+      { catalog: app.catalog, config },
+      app.metrics,
+      (job, error) =>
+        app.log.warn({ err: error, job: job.id }, `job ${job.name} failed an attempt`),
+    )
     app.decorate('worker', worker)
     // Every pending write gets a job that will run: now (an API may have died before queueing
     // one) and every little while (a job may have given up while the database was down).
