@@ -2,13 +2,14 @@ import { readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance, LogController } from 'fastify'
-import type { Config } from './config.js'
-import adminAuth from './http/plugins/admin-auth.js'
+import { type Config, trustProxy } from './config.js'
+import adminAuth, { credentialRedaction } from './http/plugins/admin-auth.js'
 import dependencies, { type AppDependencies } from './http/plugins/dependencies.js'
 import metrics from './http/plugins/metrics.js'
 import problemDetails from './http/plugins/problem-details.js'
 import queueBoard from './http/plugins/queue-board.js'
 import rateLimit from './http/plugins/rate-limit.js'
+import securityHeaders from './http/plugins/security-headers.js'
 import services from './http/plugins/services.js'
 import swagger from './http/plugins/swagger.js'
 import worker from './http/plugins/worker.js'
@@ -68,10 +69,13 @@ export async function buildApp(
 ): Promise<FastifyInstance> {
   const logRequests = ['debug', 'trace'].includes(config.LOG_LEVEL)
   const app = Fastify({
-    logger: { level: config.LOG_LEVEL, stream: options.logStream },
+    // The admin token never reaches a log line: not in a URL's ?token=, nor in a header.
+    logger: { level: config.LOG_LEVEL, stream: options.logStream, ...credentialRedaction },
     // A log line per request costs more than a cache hit; turn them on with LOG_LEVEL=debug.
     logController: new LogController({ disableRequestLogging: !logRequests }),
     bodyLimit: BODY_LIMIT_BYTES,
+    // request.ip (the rate limits' client) and request.protocol from X-Forwarded-*, if trusted.
+    trustProxy: trustProxy(config),
     ...connectionLimits(config),
   }).withTypeProvider<TypeBoxTypeProvider>()
   // Node closes each socket over the cap as it is accepted (Fastify has no option for it).
@@ -92,6 +96,7 @@ export async function buildApp(
   if (drainMs > 0) app.addHook('preClose', () => sleep(drainMs))
 
   const version = packageVersion()
+  await app.register(securityHeaders)
   await app.register(problemDetails)
   await app.register(metrics)
   await app.register(swagger, { version })
@@ -107,6 +112,7 @@ export async function buildApp(
     version,
     graceSeconds: config.CACHE_GRACE_SECONDS,
     role: config.ROLE,
+    metricsAccess: config.METRICS_ACCESS,
   })
   return app
 }

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net'
 import cronParser from 'cron-parser'
 import { type Static, Type } from 'typebox'
 import { Value } from 'typebox/value'
@@ -82,6 +83,19 @@ export const ConfigSchema = Type.Object({
    * counted in Redis; past it, 429. 0 (the default): no limit, so load tests from one address work.
    */
   RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 0, maximum: 100_000_000, default: 0 }),
+  /**
+   * Who may read /metrics and /stats (process, Redis and database figures, the Redis version):
+   * `public`, the demo's default, for Prometheus and the dashboard as shipped; `admin`, only with
+   * the admin bearer token (Prometheus then sends it, and the dashboard the one it was given).
+   */
+  METRICS_ACCESS: Type.Enum(['public', 'admin'], { default: 'public' }),
+  /**
+   * Whether X-Forwarded-For and X-Forwarded-Proto are believed (the client's address for the rate
+   * limits, TLS for the board's Secure cookie): `false`; `true`, from any peer; or the proxies'
+   * addresses or CIDR ranges, comma-separated (`loopback`, `linklocal`, `uniquelocal` name
+   * ranges). Only behind a proxy that overwrites those headers: else clients forge them.
+   */
+  TRUST_PROXY: Type.String({ minLength: 1, default: 'false' }),
   /** full: L1 + Redis with every protection; naive: plain cache-aside (the demo); none: no cache. */
   CACHE_STRATEGY: Type.Enum(['full', 'naive', 'none'], { default: 'full' }),
   CACHE_TTL_SECONDS: Type.Integer({ minimum: 1, maximum: 31_536_000, default: 300 }),
@@ -251,6 +265,10 @@ function relationProblems(config: Config, set: ReadonlySet<string>): string[] {
         'was in vain still has time to load itself',
     )
   }
+  const trust = parseTrustProxy(config.TRUST_PROXY)
+  if ('problem' in trust) {
+    problems.push(`TRUST_PROXY=${JSON.stringify(config.TRUST_PROXY)}: ${trust.problem}`)
+  }
   try {
     // The parser BullMQ schedules the warm-up with: a bad pattern fails here, not in the worker.
     cronParser.parseExpression(config.WARMUP_CRON)
@@ -261,4 +279,51 @@ function relationProblems(config: Config, set: ReadonlySet<string>): string[] {
     )
   }
   return problems
+}
+
+/** Named ranges Fastify's trustProxy (proxy-addr) knows. */
+const PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal'])
+
+/**
+ * TRUST_PROXY as Fastify's `trustProxy` takes it: a boolean, or addresses and CIDR ranges; or, if
+ * it is none of these, what is wrong in words. A hop count is refused: Fastify 5 ignores one (it
+ * cannot tell the proxy from a client connecting directly), so it would silently trust nobody.
+ */
+function parseTrustProxy(value: string): { trust: boolean | string[] } | { problem: string } {
+  if (value === 'false') return { trust: false }
+  if (value === 'true') return { trust: true }
+  if (INTEGER.test(value)) {
+    return {
+      problem:
+        'a hop count is not accepted (Fastify ignores one: it cannot tell the proxy from a ' +
+        "client that connects directly); give the proxies' addresses or CIDR ranges, e.g. " +
+        '10.0.0.0/8, or true',
+    }
+  }
+  const entries = value.split(',').map((entry) => entry.trim())
+  const bad = entries.filter((entry) => !PROXY_RANGES.has(entry) && !isAddressOrRange(entry))
+  if (bad.length === 0) return { trust: entries }
+  return {
+    problem:
+      `${bad.map((entry) => JSON.stringify(entry)).join(', ')} ` +
+      `${bad.length === 1 ? 'is not an IP address or CIDR range' : 'are not IP addresses or CIDR ranges'}: ` +
+      'must be true, false, or a comma-separated list of the ' +
+      "proxies' addresses or CIDR ranges (or loopback, linklocal, uniquelocal), e.g. " +
+      '10.0.0.0/8,127.0.0.1',
+  }
+}
+
+function isAddressOrRange(entry: string): boolean {
+  const [address = '', prefix, ...rest] = entry.split('/')
+  const version = isIP(address)
+  if (version === 0 || rest.length > 0) return false
+  if (prefix === undefined) return true
+  return INTEGER.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128)
+}
+
+/** Fastify's `trustProxy` for this config (TRUST_PROXY, checked by loadConfig). */
+export function trustProxy(config: Pick<Config, 'TRUST_PROXY'>): boolean | string[] {
+  const parsed = parseTrustProxy(config.TRUST_PROXY)
+  if ('problem' in parsed) throw new ConfigError(`TRUST_PROXY: ${parsed.problem}`)
+  return parsed.trust
 }

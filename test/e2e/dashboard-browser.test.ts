@@ -1,45 +1,27 @@
-import { existsSync } from 'node:fs'
 import { copyFile, mkdir } from 'node:fs/promises'
-import type { AddressInfo } from 'node:net'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ADMIN_TOKEN, startTestApp, type TestApp } from '../support/app.js'
+import { ADMIN_TOKEN } from '../support/app.js'
+import { type BrowserApp, browserRunnable, startBrowserApp } from '../support/browser.js'
 
-/** Debian's package `chromium` (.ci/run installs it); set CHROMIUM_PATH to use another. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const ARTIFACT = 'test-artifacts/dashboard.png'
 /** How long the page may take to show a change: it polls every second; CI machines are slow. */
 const SHOWN_WITHIN = { timeout: 15_000 }
 /** The README's picture: written only when asked (UPDATE_DOCS_SCREENSHOT=1), so runs leave git clean. */
 const DOCS_SCREENSHOT = 'docs/dashboard.png'
 
-// In CI the test always runs: a missing browser must fail there, not shrink the suite silently.
-const runnable = existsSync(CHROMIUM) || process.env.CI === 'true'
-if (!runnable) {
-  console.warn(
-    `Chromium not found at ${CHROMIUM}: the dashboard browser test is skipped ` +
-      '(apt-get install chromium, or set CHROMIUM_PATH; with CI=true it runs and fails instead).',
-  )
-}
+const runnable = browserRunnable('the dashboard browser test')
 
 describe.skipIf(!runnable)('the dashboard in a headless Chromium', () => {
-  let t: TestApp
   let browser: Browser
   let base: string
+  let started: BrowserApp | undefined
 
   beforeAll(async () => {
-    t = await startTestApp()
-    await t.app.listen({ host: '127.0.0.1', port: 0 })
-    base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    })
+    started = await startBrowserApp()
+    ;({ browser, base } = started)
   })
-  afterAll(async () => {
-    await browser?.close()
-    await t?.close()
-  })
+  afterAll(() => started?.close())
 
   /** Opens the dashboard; collects every console error and uncaught exception of the page. */
   async function openDashboard(viewport: { width: number; height: number }) {

@@ -39,6 +39,8 @@ describe('loadConfig', () => {
       MAX_CONNECTIONS: 10_000,
       AUTH_FAILURES_PER_MINUTE: 30,
       RATE_LIMIT_PER_MINUTE: 0,
+      METRICS_ACCESS: 'public',
+      TRUST_PROXY: 'false',
     })
   })
 

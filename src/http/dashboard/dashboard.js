@@ -94,7 +94,14 @@ async function poll() {
   try {
     // A hidden tab asks nothing; it catches up as soon as it is shown again.
     if (document.hidden) return
-    const response = await fetch('/stats', { cache: 'no-store', signal: AbortSignal.timeout(5000) })
+    // With METRICS_ACCESS=admin, /stats wants the admin token the controls below were given.
+    const token = sessionStorage.getItem(TOKEN_KEY)
+    const response = await fetch('/stats', {
+      cache: 'no-store',
+      signal: AbortSignal.timeout(5000),
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+    })
+    if (response.status === 401) throw new Error('HTTP 401: enter the admin token below')
     if (!response.ok) throw new Error(`HTTP ${response.status}`)
     render(await response.json())
     showConnection('live', `live · ${new Date().toLocaleTimeString('en-GB')}`)

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { createHash, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import { AppError } from '../../errors.js'
@@ -13,6 +13,11 @@ declare module 'fastify' {
     requireAdmin: onRequestAsyncHookHandler
     /** Whether `candidate` is the admin token, compared in constant time. */
     isAdminToken(candidate: string): boolean
+    /**
+     * A key derived from the admin token for one purpose (see `deriveAdminKey`): what it signs
+     * is void once the token changes.
+     */
+    adminKey(purpose: string): Buffer
   }
 }
 
@@ -22,6 +27,17 @@ const digest = (value: string) => createHash('sha256').update(value).digest()
 
 /** Where the queue board lives (QUEUE_BOARD_PATH is under it), with its own credential check. */
 const ADMIN_AREA = '/admin/'
+
+/** The query parameter the queue board's link carries the admin token in: never logged. */
+export const TOKEN_PARAM = 'token'
+
+/**
+ * A 32-byte key for one `purpose` (HKDF-SHA256 of the admin token): signing with it, never with
+ * the token itself, keeps what one purpose signs useless for another, and a new token voids all.
+ */
+export function deriveAdminKey(token: string, purpose: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', token, 'caching-strategies admin key', purpose, 32))
+}
 
 /** The token of an `Authorization: Bearer <token>` header, if the request has one. */
 export function bearerToken(request: FastifyRequest): string | undefined {
@@ -39,6 +55,7 @@ export default fp<{ adminToken: string | undefined }>(
     const isAdminToken = (candidate: string) => timingSafeEqual(digest(candidate), expected)
 
     app.decorate('isAdminToken', isAdminToken)
+    app.decorate('adminKey', (purpose: string) => deriveAdminKey(token, purpose))
     app.decorate('requireAdmin', async (request, reply) => {
       // A client past its failures gets 429 whatever it sends, the right token too: were the
       // token still checked, 429 against 200 would tell a guess from the token, and the limit
@@ -80,3 +97,49 @@ export default fp<{ adminToken: string | undefined }>(
   },
   { name: 'admin-auth', dependencies: ['rate-limit', 'problem-details'] },
 )
+
+const REDACTED = '[redacted]'
+
+/** A URL as logged: the value of any `token` query parameter replaced, the rest as sent. */
+export function withoutToken(url: string): string {
+  const query = url.indexOf('?')
+  if (query === -1) return url
+  const parameters = url.slice(query + 1).split('&')
+  let redacted = false
+  for (const [index, parameter] of parameters.entries()) {
+    // Named as the board reads it (URLSearchParams): `to%6Ben=…` or `token` alone count too.
+    const [name] = new URLSearchParams(parameter).keys()
+    if (name !== TOKEN_PARAM) continue
+    parameters[index] = `${parameter.split('=', 1)[0]}=${REDACTED}`
+    redacted = true
+  }
+  return redacted ? `${url.slice(0, query)}?${parameters.join('&')}` : url
+}
+
+/**
+ * Logger options that keep admin credentials out of every log line: the request as Fastify
+ * logs it (its fields) with the `token` query parameter redacted; the bytes of a request Node
+ * could not parse (`rawPacket`, which Fastify logs at trace: its URL and headers); and, should a
+ * serializer ever log headers, the Authorization and Cookie headers and the cookies a reply sets.
+ */
+export const credentialRedaction = {
+  serializers: {
+    req: (request: FastifyRequest) => ({
+      method: request.method,
+      url: withoutToken(request.url),
+      version: request.headers['accept-version']?.toString(),
+      host: request.host,
+      remoteAddress: request.ip,
+      remotePort: request.socket?.remotePort,
+    }),
+  },
+  redact: {
+    paths: [
+      'req.headers.authorization',
+      'req.headers.cookie',
+      'res.headers["set-cookie"]',
+      'err.rawPacket',
+    ],
+    censor: REDACTED,
+  },
+}

@@ -15,11 +15,16 @@ import statsRoutes from './stats.js'
 /** Every route of the API, registered explicitly so the list reads as the API's table of contents. */
 export async function registerRoutes(
   app: FastifyInstance,
-  options: { version: string; graceSeconds: number; role: Config['ROLE'] },
+  options: {
+    version: string
+    graceSeconds: number
+    role: Config['ROLE']
+    metricsAccess: Config['METRICS_ACCESS']
+  },
 ) {
   await app.register(rootRoutes, options)
   await app.register(healthRoutes)
-  await app.register(metricsRoutes)
+  await app.register(metricsRoutes, options)
   // A worker process serves only what operators need of it: health and metrics.
   if (options.role === 'worker') return
   await app.register(productRoutes, options)
@@ -28,6 +33,6 @@ export async function registerRoutes(
   await app.register(cacheCategoryRoutes)
   await app.register(regenerateRoutes)
   await app.register(jobRoutes)
-  await app.register(statsRoutes)
+  await app.register(statsRoutes, options)
   await app.register(dashboardRoutes)
 }

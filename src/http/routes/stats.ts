@@ -1,9 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { Config } from '../../config.js'
 import { StatsSchema } from '../schemas/stats.js'
 import { createLiveStats } from '../stats/live-stats.js'
 
 /** The dashboard's data: a JSON snapshot cheap enough to poll every second. */
-const statsRoutes: FastifyPluginAsyncTypebox = async (app) => {
+const statsRoutes: FastifyPluginAsyncTypebox<{ metricsAccess: Config['METRICS_ACCESS'] }> = async (
+  app,
+  { metricsAccess },
+) => {
   const stats = createLiveStats({
     metrics: app.metrics,
     redis: app.redis,
@@ -16,6 +20,8 @@ const statsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/stats',
     {
+      // METRICS_ACCESS=admin: Redis's version and memory, the database's state, not for anyone.
+      ...(metricsAccess === 'admin' ? { onRequest: app.requireAdmin } : {}),
       schema: {
         tags: ['operations'],
         summary:
