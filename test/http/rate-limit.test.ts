@@ -101,6 +101,27 @@ describe('failed admin authentication, limited per client (AUTH_FAILURES_PER_MIN
   })
 })
 
+describe('with the limit off (AUTH_FAILURES_PER_MINUTE=0), to show what it prevents', () => {
+  let t: TestApp
+  beforeAll(async () => {
+    t = await startTestApp({ AUTH_FAILURES_PER_MINUTE: '0' })
+  })
+  afterAll(() => t.close())
+
+  it('answers every one of 200 wrong tokens 401: guessing goes on at full speed', async () => {
+    const bump = () =>
+      t.app.inject({
+        method: 'POST',
+        url: '/cache/version',
+        headers: WRONG,
+        remoteAddress: ATTACKER,
+      })
+    const statuses = new Set<number>()
+    for (let i = 0; i < 200; i++) statuses.add((await bump()).statusCode)
+    expect([...statuses]).toEqual([401])
+  })
+})
+
 describe('the per-client limit on every request (RATE_LIMIT_PER_MINUTE)', () => {
   const client = '203.0.113.20'
   const read = (t: TestApp, url = '/products/1', remoteAddress = client) =>

@@ -100,6 +100,38 @@ describe('slow clients are cut off by the request and connection timeouts', () =
   })
 })
 
+describe('with the timeouts at their longest (600 s), to show what they prevent', () => {
+  let t: TestApp
+  let port: number
+  const sockets: Socket[] = []
+  beforeAll(async () => {
+    t = await startTestApp({ REQUEST_TIMEOUT_MS: '600000', CONNECTION_TIMEOUT_MS: '600000' })
+    await t.app.listen({ port: 0, host: '127.0.0.1' })
+    port = (t.app.server.address() as { port: number }).port
+  })
+  afterAll(async () => {
+    closeAll(sockets)
+    await t.close()
+  })
+
+  it(`a body dribbling in holds its socket (and a descriptor) well past ${REQUEST_TIMEOUT_MS} ms`, async () => {
+    const client = await openClient(port, sockets)
+    client.socket.write(
+      'PATCH /products/1 HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n' +
+        `Authorization: Bearer ${ADMIN_TOKEN}\r\nContent-Length: 60000\r\n\r\n{`,
+    )
+    const dribble = setInterval(() => client.socket.write(' '), 50)
+    // A window for something that must not happen: the server closing it.
+    const closed = await Promise.race([
+      client.closedAfterMs.then(() => true),
+      new Promise<false>((resolve) => setTimeout(resolve, 4 * REQUEST_TIMEOUT_MS, false)),
+    ])
+    clearInterval(dribble)
+    expect(closed).toBe(false)
+    expect(client.received()).toBe('')
+  })
+})
+
 describe('connections over MAX_CONNECTIONS are closed as they arrive', () => {
   let t: TestApp
   let port: number
