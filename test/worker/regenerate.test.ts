@@ -6,7 +6,7 @@ import { auth, startTestApp, type TestApp } from '../support/app.js'
 async function settled(t: TestApp, status: string, timeoutMs = 10_000) {
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    const job = (await t.app.inject({ method: 'GET', url: status })).json()
+    const job = (await t.app.inject({ method: 'GET', url: status, headers: auth })).json()
     if (job.state === 'completed' || job.state === 'failed') return job
     if (Date.now() > deadline) throw new Error(`job still ${job.state} after ${timeoutMs} ms`)
     await sleep(25)
@@ -85,10 +85,12 @@ describe('the regenerate-product-cache job', () => {
   })
 
   it('GET /jobs/:id answers 404 for an unknown job and 400 for a malformed id', async () => {
-    const unknown = await t.app.inject({ method: 'GET', url: '/jobs/12345678' })
+    const anonymous = await t.app.inject({ method: 'GET', url: '/jobs/12345678' })
+    expect(anonymous.statusCode).toBe(401) // a job says what was written, and why it failed
+    const unknown = await t.app.inject({ method: 'GET', url: '/jobs/12345678', headers: auth })
     expect(unknown.statusCode).toBe(404)
     expect(unknown.json()).toMatchObject({ code: 'not_found' })
-    const malformed = await t.app.inject({ method: 'GET', url: '/jobs/a:b' })
+    const malformed = await t.app.inject({ method: 'GET', url: '/jobs/a:b', headers: auth })
     expect(malformed.statusCode).toBe(400)
   })
 

@@ -64,7 +64,7 @@ describe('write-behind: a write the database refuses', () => {
     expect(job.failedReason).toBe('Another product already has SKU TAKEN-LATER')
     expect(job.attemptsMade).toBe(1) // refused at once, not retried
 
-    const jobView = await app.inject({ method: 'GET', url: `/jobs/${job.id}` })
+    const jobView = await app.inject({ method: 'GET', url: `/jobs/${job.id}`, headers: auth })
     expect(jobView.json()).toMatchObject({ state: 'failed', failed_reason: job.failedReason })
     expect((await readProduct(app, 1)).product).toEqual(before)
     expect(await listed(app, 1)).toEqual(before)

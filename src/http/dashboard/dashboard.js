@@ -166,7 +166,11 @@ function productId() {
 async function followJob(item, status, label) {
   for (let attempt = 0; attempt < 20; attempt++) {
     await new Promise((resolve) => setTimeout(resolve, 500))
-    const response = await fetch(status, { cache: 'no-store' }).catch(() => undefined)
+    const token = sessionStorage.getItem(TOKEN_KEY) ?? ''
+    const response = await fetch(status, {
+      cache: 'no-store',
+      headers: { authorization: `Bearer ${token}` },
+    }).catch(() => undefined)
     if (!response?.ok) return
     const job = await response.json()
     item.textContent = `${label}: job ${job.id} ${job.state}`

@@ -17,6 +17,9 @@ const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/jobs/:id',
     {
+      // A job tells which products were written and why a write failed: the writer's business,
+      // and the writer holds the token (job ids are guessable: a product id and a version).
+      onRequest: app.requireAdmin,
       schema: {
         tags: ['jobs'],
         summary: 'Follow a background job: its state, attempts, result or failure reason',
