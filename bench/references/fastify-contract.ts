@@ -1,14 +1,16 @@
 /**
  * Reference 3: the bare route (reference 1) plus what the service's HTTP contract makes any
  * route pay before it does any caching: the four headers of a cache hit (X-Cache, X-Cache-Tier,
- * Cache-Control, ETag), each validated by Node as it is written, and a logger (with one, Fastify
- * listens for the end of every response). The gap between it and reference 1 is the contract's
+ * Cache-Control, ETag), each validated by Node as it is written, the security headers every
+ * answer carries (the service's own plugin), and a logger (with one, Fastify listens for the end
+ * of every response). The gap between it and reference 1 is the contract's
  * price; the gap between it and the service is the cache's.
  *
  *   PORT=… REF_BODY_FILE=body.json node --import tsx bench/references/fastify-contract.ts
  */
 import { readFileSync } from 'node:fs'
 import Fastify from 'fastify'
+import securityHeaders from '../../src/http/plugins/security-headers.js'
 
 const port = Number(process.env.PORT ?? 0)
 const bodyFile = process.env.REF_BODY_FILE
@@ -18,6 +20,7 @@ const freshUntil = Date.now() + 300_000
 
 // The service's logger: pino at warn, no line per request.
 const app = Fastify({ logger: { level: 'warn' }, disableRequestLogging: true })
+await app.register(securityHeaders)
 app.get('/health', async () => ({ status: 'ok' }))
 app.get('/products/:id', async (_request, reply) => {
   const maxAge = Math.max(0, Math.floor((freshUntil - Date.now()) / 1000))
