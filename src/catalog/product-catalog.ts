@@ -9,6 +9,7 @@ import {
   NotReplicated,
   REDIS_WAIT_MS,
   StageUnconfirmed,
+  UndecodableWrite,
   WriteContention,
 } from '../write-behind/write-refusals.js'
 import {
@@ -213,6 +214,13 @@ export class ProductCatalog {
     try {
       return await this.#writeBehind.stage(id, fields, expectedVersion)
     } catch (error) {
+      if (error instanceof UndecodableWrite) {
+        throw new AppError(
+          'validation_failed',
+          'The write holds text that cannot be stored (e.g. half of a surrogate pair)',
+          { cause: error },
+        )
+      }
       const detail =
         error instanceof WriteContention
           ? 'Other writes kept the product busy; nothing was changed; retry'

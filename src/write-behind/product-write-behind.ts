@@ -22,9 +22,11 @@ import {
 import { ProductHolds } from './product-holds.js'
 import type { Durability } from './redis-durability.js'
 import {
+  isDecodeRefusal,
   NotReplicated,
   REDIS_WAIT_MS,
   StageUnconfirmed,
+  UndecodableWrite,
   WAIT_MS,
   WriteContention,
 } from './write-refusals.js'
@@ -166,6 +168,9 @@ export class ProductWriteBehind {
       try {
         outcome = await this.#pending.stage(id, { ...request, base })
       } catch (error) {
+        if (isDecodeRefusal(error)) {
+          throw new UndecodableWrite('Redis could not decode the write', { cause: error })
+        }
         // The call may still run (a timeout in a stall): answer by what it did, never guess.
         const staged = await this.#receiptOf(id, writeId, error)
         if (staged) outcome = { status: 'staged', state: staged }

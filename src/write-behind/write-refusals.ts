@@ -38,3 +38,21 @@ export class HoldUnavailable extends Error {
 export class NotReplicated extends Error {
   override name = 'NotReplicated'
 }
+
+/**
+ * Redis's JSON decoder (cjson, in stage.lua) refused the write's fields, e.g. a lone surrogate,
+ * which JSON.stringify escapes but cjson will not decode. Nothing ran: the write's own fault, a
+ * 400, never retried. (The API's schema refuses such text first; this is the last line.)
+ */
+export class UndecodableWrite extends Error {
+  override name = 'UndecodableWrite'
+}
+
+/** cjson's refusal, as Redis reports a script error: `ERR user_script:… Expected value but found…`. */
+export function isDecodeRefusal(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    error.name === 'ReplyError' &&
+    /user_script:\d+: Expected .* but found /.test(error.message)
+  )
+}

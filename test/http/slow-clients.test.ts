@@ -182,3 +182,23 @@ function connectionCount(t: TestApp): Promise<number> {
     t.app.server.getConnections((error, count) => (error ? reject(error) : resolve(count))),
   )
 }
+
+describe('with no cap (MAX_CONNECTIONS=0), to show what it prevents', () => {
+  let t: TestApp
+  let port: number
+  const sockets: Socket[] = []
+  beforeAll(async () => {
+    t = await startTestApp({ MAX_CONNECTIONS: '0' })
+    await t.app.listen({ port: 0, host: '127.0.0.1' })
+    port = (t.app.server.address() as { port: number }).port
+  })
+  afterAll(async () => {
+    closeAll(sockets)
+    await t.close()
+  })
+
+  it(`holds every one of ${MAX_CONNECTIONS + 10} idle sockets, each a descriptor`, async () => {
+    for (let i = 0; i < MAX_CONNECTIONS + 10; i++) await openClient(port, sockets)
+    await eventually(async () => (await connectionCount(t)) === MAX_CONNECTIONS + 10)
+  })
+})
