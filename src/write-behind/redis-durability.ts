@@ -98,7 +98,8 @@ export class RedisDurability {
 
   /**
    * Whether a master has ever shown a connected replica. It stays true when the replicas go away,
-   * so that writes are then refused rather than acknowledged on the master alone.
+   * so that deferred writes are then applied synchronously (or refused), never acknowledged on
+   * the master alone.
    */
   get replicasSeen(): boolean {
     return this.#replicasSeen
