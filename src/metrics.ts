@@ -2,6 +2,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import { BoundCounter } from './bound-counter.js'
 import { BoundHistogram, type BoundObserver } from './bound-histogram.js'
 import {
+  CACHE_OPERATIONS,
   type CacheObserver,
   type CacheTier,
   type CircuitStateName,
@@ -208,6 +209,30 @@ export function observeMemoryTier(metrics: Metrics, l1: MemoryTier) {
       this.set(l1.bytes)
     },
   })
+}
+
+/**
+ * Every labelled series of the caches an operator graphs or alerts on, at 0 from start-up, as
+ * Prometheus' instrumentation guidelines advise: a rate over a series that does not exist yet is
+ * "no data", not 0, until its first event.
+ */
+export function exportCacheSeries(metrics: Metrics, caches: readonly CacheName[]): void {
+  for (const cache of caches) {
+    for (const tier of ['l1', 'l2']) metrics.cacheHits.inc({ cache, tier }, 0)
+    for (const counter of [
+      metrics.cacheMisses,
+      metrics.cacheLoads,
+      metrics.cacheStaleServed,
+      metrics.cacheCoalesced,
+      metrics.cacheFencedFills,
+      metrics.cacheRedisResets,
+      metrics.cacheRedisFailovers,
+      metrics.cacheLateTimeouts,
+    ]) {
+      counter.inc({ cache }, 0)
+    }
+    for (const operation of CACHE_OPERATIONS) metrics.cacheErrors.inc({ cache, operation }, 0)
+  }
 }
 
 /** The cache core's events as metrics; `onError` is for logging. */

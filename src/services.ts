@@ -24,6 +24,7 @@ import { createProductRepository } from './db/product-repository.js'
 import { timedRepository } from './db/timed-repository.js'
 import {
   cacheMetricsObserver,
+  exportCacheSeries,
   type Metrics,
   observeMemoryTier,
   observeQueue,
@@ -135,6 +136,7 @@ export async function openServices(
     validate: isCachedProductPage,
     tags: () => [LIST_PAGES_TAG],
   })
+  exportCacheSeries(metrics, ['product', 'product_list'])
   for (const cache of [products, pages]) {
     await cache.start()
     closers.push(() => cache.close())

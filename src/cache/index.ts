@@ -31,3 +31,4 @@ export type {
   RedisCommand,
   TierOperation,
 } from './types.js'
+export { CACHE_OPERATIONS } from './types.js'

@@ -28,7 +28,8 @@ export interface CacheLookup<T> {
 }
 
 /** Redis operations the core performs, for error reporting. */
-export type CacheOperation = 'get' | 'set' | 'delete' | 'version' | 'lease' | 'tags'
+export const CACHE_OPERATIONS = ['get', 'set', 'delete', 'version', 'lease', 'tags'] as const
+export type CacheOperation = (typeof CACHE_OPERATIONS)[number]
 
 /**
  * The Redis round trips the core times, by what they do (finer than CacheOperation: `lease` is

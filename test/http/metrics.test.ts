@@ -91,6 +91,31 @@ function expectBoundedLabels(samples: Sample[], keyPrefix: string) {
   }
 }
 
+describe('GET /metrics from start-up', () => {
+  it('exports every cache series an operator graphs at 0 before the first event', async () => {
+    const t = await startTestApp()
+    try {
+      const text = (await t.app.inject({ method: 'GET', url: '/metrics' })).body
+      for (const cache of ['product', 'product_list']) {
+        for (const series of [
+          `cache_hits_total{cache="${cache}",tier="l1"} 0`,
+          `cache_hits_total{cache="${cache}",tier="l2"} 0`,
+          `cache_stale_served_total{cache="${cache}"} 0`,
+          `cache_fenced_fills_total{cache="${cache}"} 0`,
+          `cache_coalesced_total{cache="${cache}"} 0`,
+          `cache_loads_total{cache="${cache}"} 0`,
+          `cache_redis_failovers_total{cache="${cache}"} 0`,
+          `cache_errors_total{cache="${cache}",operation="lease"} 0`,
+        ]) {
+          expect(text).toContain(series)
+        }
+      }
+    } finally {
+      await t.close()
+    }
+  })
+})
+
 describe('GET /metrics: the timing metrics', () => {
   let t: TestApp | undefined
   afterEach(async () => {
