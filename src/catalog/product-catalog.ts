@@ -6,6 +6,7 @@ import { enqueueRegenerateProductCache } from '../queues/regenerate-product-cach
 import { retryWithin } from '../retry-within.js'
 import type { PersistOutcome, ProductWriteBehind } from '../write-behind/product-write-behind.js'
 import {
+  BaseRowUnavailable,
   NotReplicated,
   REDIS_WAIT_MS,
   StageUnconfirmed,
@@ -227,10 +228,12 @@ export class ProductCatalog {
           : error instanceof StageUnconfirmed
             ? 'Redis did not answer in time: the write may or may not have been staged; read ' +
               'the product, then retry with If-Match'
-            : error instanceof NotReplicated
-              ? 'The write reached no Redis replica in time and the database did not take it: ' +
-                'it may still be applied; read the product, then retry with If-Match'
-              : 'Redis did not take the write; nothing was changed; retry'
+            : error instanceof BaseRowUnavailable
+              ? 'The database did not answer; nothing was changed; retry'
+              : error instanceof NotReplicated
+                ? 'The write reached no Redis replica in time and the database did not take it: ' +
+                  'it may still be applied; read the product, then retry with If-Match'
+                : 'Redis did not take the write; nothing was changed; retry'
       throw new AppError('service_unavailable', detail, { cause: error })
     }
   }

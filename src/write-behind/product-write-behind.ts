@@ -22,6 +22,7 @@ import {
 import { ProductHolds } from './product-holds.js'
 import type { Durability } from './redis-durability.js'
 import {
+  BaseRowUnavailable,
   isDecodeRefusal,
   NotReplicated,
   REDIS_WAIT_MS,
@@ -185,7 +186,9 @@ export class ProductWriteBehind {
         continue
       }
       // Nothing pending: build on the row, read after the version the hash holds now.
-      const row = await this.#repository.findById(id)
+      const row = await this.#repository.findById(id).catch((error: unknown) => {
+        throw new BaseRowUnavailable('The database did not answer', { cause: error })
+      })
       if (row === undefined) return { status: 'not_found' }
       base = { row, seen: outcome.seen }
     }

@@ -56,3 +56,11 @@ export function isDecodeRefusal(error: unknown): boolean {
     /user_script:\d+: Expected .* but found /.test(error.message)
   )
 }
+
+/**
+ * A deferred write needed the database row to build on, and the database did not answer: nothing
+ * was staged. (Named apart so the refusal blames the database, not Redis.)
+ */
+export class BaseRowUnavailable extends Error {
+  override name = 'BaseRowUnavailable'
+}

@@ -40,6 +40,18 @@ describe.skipIf(postgres === undefined)(
       await t?.close()
     })
 
+    it('refuses a deferred write whose row it cannot read, naming the database, not Redis', async () => {
+      t = await startTestApp(PATIENT_REDIS, withLockTimeout(postgres as TestDialect))
+      locker = new pg.Client({ connectionString: t.config.DATABASE_URL?.split('?')[0] })
+      await locker.connect()
+      await locker.query('begin')
+      await locker.query('lock table products in access exclusive mode')
+      const response = await patchLater(t.app, 2, { stock: 322 })
+      expect(response.statusCode).toBe(503)
+      expect(response.json().detail).toBe('The database did not answer; nothing was changed; retry')
+      await locker.query('rollback')
+    })
+
     it('retries the write with backoff until the database answers, then persists it', async () => {
       t = await startTestApp(PATIENT_REDIS, withLockTimeout(postgres as TestDialect))
       const { app, config } = t
