@@ -14,6 +14,7 @@ const INT4_POSITIVE =
  */
 export const IdString = Type.String({
   pattern: INT4_POSITIVE,
+  'x-pattern-message': 'must be a whole number from 1 to 2147483647',
   description: 'An integer from 1 to 2147483647',
   examples: ['1'],
 })

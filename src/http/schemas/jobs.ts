@@ -5,6 +5,8 @@ export const JOB_STATES = ['waiting', 'active', 'completed', 'failed', 'delayed'
 export const JobIdParams = Type.Object({
   id: Type.String({
     pattern: '^[A-Za-z0-9_-]{1,100}$',
+    'x-pattern-message':
+      'must be a job id as a 202 answered it: letters, digits, - and _, at most 100',
     description: 'A job id, as answered by 202',
   }),
 })

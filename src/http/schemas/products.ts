@@ -39,7 +39,13 @@ export const ProductPatchSchema = Type.Partial(ProductWriteSchema, {
 export const ProductListQuery = Type.Object(
   {
     cursor: Type.Optional({ ...IdString, description: 'next_cursor of the previous page' }),
-    limit: Type.Optional(Type.String({ pattern: '^(?:[1-9]|[1-9][0-9]|100)$', default: '20' })),
+    limit: Type.Optional(
+      Type.String({
+        pattern: '^(?:[1-9]|[1-9][0-9]|100)$',
+        'x-pattern-message': 'must be a whole number from 1 to 100',
+        default: '20',
+      }),
+    ),
   },
   { additionalProperties: false },
 )
