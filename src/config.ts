@@ -205,6 +205,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     raw[name] = numeric?.test(value) ? Number(value) : value
   }
   const set = new Set(Object.keys(raw)) // Value.Default adds the defaults to `raw` itself
+  deriveDefaults(raw)
   const withDefaults = Value.Default(ConfigSchema, raw)
   if (Value.Check(ConfigSchema, withDefaults)) {
     const problems = relationProblems(withDefaults, set)
@@ -244,6 +245,27 @@ function isSecret(schema: unknown): boolean {
 
 function invalid(problems: readonly string[]): ConfigError {
   return new ConfigError(`Invalid configuration: ${[...new Set(problems)].join('; ')}`)
+}
+
+/**
+ * Defaults that depend on another setting follow what the user set, so that only two values the
+ * user chose can conflict: LOADER_TIMEOUT_MS=500 alone gives a lease wait below it, and
+ * LEASE_WAIT_MS=5000 alone a loader timeout above it.
+ */
+function deriveDefaults(raw: Record<string, unknown>): void {
+  const lease = raw.LEASE_WAIT_MS
+  const loader = raw.LOADER_TIMEOUT_MS
+  if (lease === undefined && typeof loader === 'number' && Number.isInteger(loader) && loader > 1) {
+    raw.LEASE_WAIT_MS = Math.min(1000, Math.floor(loader / 2))
+  }
+  if (
+    loader === undefined &&
+    typeof lease === 'number' &&
+    Number.isInteger(lease) &&
+    lease >= 1500
+  ) {
+    raw.LOADER_TIMEOUT_MS = Math.min(120_000, 2 * lease)
+  }
 }
 
 /** What a schema cannot say: values that must agree with each other, or parse as something. */

@@ -1,6 +1,7 @@
 import { buildApp } from '../app.js'
 import { ConfigError, loadConfig } from '../config.js'
 import { openDependencies } from './dependencies.js'
+import { loadEnvFile } from './env-file.js'
 import { progressBar } from './progress-bar.js'
 import { onShutdownSignal } from './shutdown.js'
 
@@ -8,11 +9,13 @@ import { onShutdownSignal } from './shutdown.js'
 const SHUTDOWN_DRAIN_MS = 250
 
 async function main() {
+  const readEnvFile = loadEnvFile()
   const config = loadConfig()
   const { dependencies, seed } = await openDependencies(config, {
     onSeedProgress: progressBar('Seeding products'),
   })
   const app = await buildApp(config, dependencies, { drainMs: SHUTDOWN_DRAIN_MS })
+  if (readEnvFile) app.log.info('settings read from .env (variables set in the environment win)')
   if (seed.seeded) {
     app.log.info(seed, `seeded ${seed.products} products and ${seed.reviews} reviews`)
   }

@@ -1,7 +1,12 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseEnv } from 'node:util'
 import { describe, expect, it } from 'vitest'
-import { ConfigError, loadConfig } from '../../src/config.js'
+import { ConfigError, ConfigSchema, loadConfig } from '../../src/config.js'
 import { queuePrefix } from '../../src/queues/catalog-queue.js'
 import { redisTarget } from '../../src/redis-target.js'
+import { loadEnvFile } from '../../src/start/env-file.js'
 
 describe('loadConfig', () => {
   it('applies the documented defaults', () => {
@@ -140,14 +145,14 @@ describe('loadConfig', () => {
   })
 
   it('names every relation problem at once', () => {
-    expect(() => loadConfig({ LEASE_WAIT_MS: '5000', WARMUP_CRON: 'not a cron' })).toThrow(
-      /LEASE_WAIT_MS=5000 .*; WARMUP_CRON=/,
-    )
+    const both = { LEASE_WAIT_MS: '5000', LOADER_TIMEOUT_MS: '4000', WARMUP_CRON: 'not a cron' }
+    expect(() => loadConfig(both)).toThrow(/LEASE_WAIT_MS=5000 .*; WARMUP_CRON=/)
   })
 
   it('refuses a lease wait that leaves no time to load after it', () => {
-    expect(() => loadConfig({ LEASE_WAIT_MS: '3000' })).toThrow(ConfigError)
-    expect(() => loadConfig({ LEASE_WAIT_MS: '3000' })).toThrow(
+    const both = { LEASE_WAIT_MS: '3000', LOADER_TIMEOUT_MS: '3000' }
+    expect(() => loadConfig(both)).toThrow(ConfigError)
+    expect(() => loadConfig(both)).toThrow(
       /LEASE_WAIT_MS=3000 must be below LOADER_TIMEOUT_MS=3000/,
     )
     expect(loadConfig({ LEASE_WAIT_MS: '3000', LOADER_TIMEOUT_MS: '5000' }).LEASE_WAIT_MS).toBe(
@@ -215,5 +220,55 @@ describe('loadConfig', () => {
       expect(message).toMatch(/REDIS_SENTINELS="a": must be a comma-separated list of host:port/)
       expect(message).toMatch(/WRITE_BEHIND_MIN_REPLICAS/)
     })
+  })
+
+  describe('defaults that depend on each other', () => {
+    it('follow what the user set: a lease wait below a short loader timeout, and the reverse', () => {
+      expect(loadConfig({ LOADER_TIMEOUT_MS: '500' })).toMatchObject({
+        LOADER_TIMEOUT_MS: 500,
+        LEASE_WAIT_MS: 250,
+      })
+      expect(loadConfig({ LEASE_WAIT_MS: '5000' })).toMatchObject({
+        LEASE_WAIT_MS: 5000,
+        LOADER_TIMEOUT_MS: 10_000,
+      })
+    })
+
+    it('conflict only when both were set, and the error names both', () => {
+      expect(() => loadConfig({ LEASE_WAIT_MS: '3000', LOADER_TIMEOUT_MS: '3000' })).toThrow(
+        /LEASE_WAIT_MS=3000 must be below LOADER_TIMEOUT_MS=3000/,
+      )
+    })
+  })
+
+  describe('.env.example', () => {
+    const example = parseEnv(readFileSync('.env.example', 'utf8'))
+
+    it('loads through the config schema as it is', () => {
+      expect(() => loadConfig(example)).not.toThrow()
+    })
+
+    it('lists every variable the schema reads, and no other', () => {
+      expect(Object.keys(example).sort()).toEqual(Object.keys(ConfigSchema.properties).sort())
+    })
+  })
+})
+
+describe('loadEnvFile', () => {
+  it('reads .env into the environment, where a variable already set wins', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'env-file-'))
+    const file = join(dir, '.env')
+    writeFileSync(file, 'ENV_FILE_TEST_A=from-file\nENV_FILE_TEST_B=from-file\n')
+    process.env.ENV_FILE_TEST_A = 'from-environment'
+    try {
+      expect(loadEnvFile(file)).toBe(true)
+      expect(process.env.ENV_FILE_TEST_A).toBe('from-environment')
+      expect(process.env.ENV_FILE_TEST_B).toBe('from-file')
+      expect(loadEnvFile(join(dir, 'missing.env'))).toBe(false)
+    } finally {
+      delete process.env.ENV_FILE_TEST_A
+      delete process.env.ENV_FILE_TEST_B
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })
