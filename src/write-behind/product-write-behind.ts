@@ -227,7 +227,7 @@ export class ProductWriteBehind {
       }
       await this.#afterStaging(id, state) // it stays staged: its job persists it later
       throw new NotReplicated(
-        `The write reached no ${required} replica(s) in ${this.#replication?.waitMs} ms, ` +
+        `The write reached fewer than ${required} replica(s) in ${this.#replication?.waitMs} ms, ` +
           'and the database did not take it',
       )
     }

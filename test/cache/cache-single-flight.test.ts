@@ -72,11 +72,16 @@ describe('single-flight and lease: one loader per key, cluster-wide', () => {
     const { answers, loader, coalesced, loads } = await stampede('full')
 
     expect(answers).toHaveLength(INSTANCES * CALLERS_PER_INSTANCE)
-    for (const answer of answers) expect(answer).toMatchObject({ value: 'pen', status: 'miss' })
+    for (const answer of answers) expect(answer.value).toBe('pen')
     expect(loader).toHaveBeenCalledTimes(1)
     expect(loads).toBe(1)
-    // Everyone but the one loader waited for its load (in its process or through the lease).
-    expect(coalesced).toBe(INSTANCES * CALLERS_PER_INSTANCE - 1)
+    // Everyone but the one loader waited for its load (in its process or through the lease), or,
+    // scheduled late on a busy machine (seen on the Cluster project), found it filled already.
+    const hits = answers.filter((answer) => answer.status === 'hit').length
+    expect(answers.every((answer) => answer.status === 'miss' || answer.status === 'hit')).toBe(
+      true,
+    )
+    expect(coalesced + hits).toBe(INSTANCES * CALLERS_PER_INSTANCE - 1)
     await annotate(`full: ${loader.mock.calls.length} load(s) for ${answers.length} reads`)
   })
 
