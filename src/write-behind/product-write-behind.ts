@@ -21,6 +21,7 @@ import {
 } from './pending-writes.js'
 import { ProductHolds } from './product-holds.js'
 import type { Durability } from './redis-durability.js'
+import { ReplicaGate, type ReplicationPolicy } from './replica-gate.js'
 import {
   BaseRowUnavailable,
   isDecodeRefusal,
@@ -57,12 +58,8 @@ export interface ProductWriteBehindOptions {
   mode: WriteMode
   /** Whether Redis keeps staged writes through a restart (redis-durability.ts). */
   durability: { readonly deferrable: boolean; readonly current: Durability | undefined }
-  /**
-   * Replicas a staged write must reach before it is acknowledged (Redis WAIT), asked for each
-   * write (the default follows what Redis shows), and how long to wait for them.
-   * @default none asked
-   */
-  replication?: { replicasRequired(): number; waitMs: number }
+  /** Replicas a staged write must reach before its 202 (replica-gate.ts). @default none asked */
+  replication?: ReplicationPolicy
   /**
    * Refuse a synchronous write that cannot take its hold, rather than write around a deferred
    * write that may be staged. Off only to show what it prevents. @default true
@@ -86,7 +83,7 @@ export class ProductWriteBehind {
   readonly #mode: WriteMode
   readonly #durability: ProductWriteBehindOptions['durability']
   readonly #holds: ProductHolds
-  readonly #replication: ProductWriteBehindOptions['replication']
+  readonly #replicas: ReplicaGate
   readonly #onError: (error: unknown, what: string) => void
 
   constructor(options: ProductWriteBehindOptions) {
@@ -97,8 +94,8 @@ export class ProductWriteBehind {
     this.#pages = options.caches.pages
     this.#mode = options.mode
     this.#durability = options.durability
-    this.#replication = options.replication
     this.#onError = options.onError ?? (() => {})
+    this.#replicas = new ReplicaGate(options.pending, options.replication, this.#onError)
     this.#holds = new ProductHolds({
       pending: options.pending,
       durability: options.durability,
@@ -216,8 +213,8 @@ export class ProductWriteBehind {
    * if the database cannot take it either, refused with a 503 that says it may still land.
    */
   async #acknowledge(id: number, state: Product): Promise<StageResult> {
-    const required = this.#replication?.replicasRequired() ?? 0
-    if (required > 0 && !(await this.#replicated(id, required))) {
+    const shortfall = await this.#replicas.shortfall(id)
+    if (shortfall !== undefined) {
       try {
         const flushed = await this.#flush(id)
         if (flushed.status === 'persisted') return { status: 'applied', product: state }
@@ -226,23 +223,10 @@ export class ProductWriteBehind {
         this.#onError(error, 'apply a write no replica confirmed')
       }
       await this.#afterStaging(id, state) // it stays staged: its job persists it later
-      throw new NotReplicated(
-        `The write reached fewer than ${required} replica(s) in ${this.#replication?.waitMs} ms, ` +
-          'and the database did not take it',
-      )
+      throw new NotReplicated(`${shortfall}, and the database did not take it`)
     }
     await this.#afterStaging(id, state)
     return { status: 'staged', product: state }
-  }
-
-  async #replicated(id: number, required: number): Promise<boolean> {
-    const waitMs = this.#replication?.waitMs ?? 0
-    try {
-      return (await this.#pending.replicated(id, required, waitMs)) >= required
-    } catch (error) {
-      this.#onError(error, 'wait for replicas of a staged write')
-      return false
-    }
   }
 
   /**

@@ -124,7 +124,8 @@ describe('a master failover under traffic', () => {
         }
       }
       const failover = (async () => {
-        await sleep(700) // traffic first
+        // Traffic first: the kill lands among acknowledged writes, not before the first one.
+        await eventually(async () => ledger.acknowledged >= 9, { timeoutMs: 10_000 })
         try {
           const { tookMs } = await started.killBusiestMaster()
           figures.time('failover (SIGKILL to new master in place)', tookMs)

@@ -20,6 +20,7 @@ describe('MasterWatch on a Redis Cluster', () => {
     const watch = new MasterWatch(redis)
     expect(watch.replaced()).toBe(false) // connecting
     expect(await whenReady(redis, 5000)).toBe(true)
+    // A window for something that must not happen: a failover seen while nothing failed over.
     for (let i = 0; i < 20; i++) {
       expect(watch.replaced()).toBe(false)
       await new Promise((resolve) => setTimeout(resolve, 25))

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parse } from 'yaml'
 import { redisAnswers } from '../../../bench/net.js'
+import { killOnExit } from '../../support/kill-on-exit.js'
 
 // What test/docker/compose.test.ts needs to check docker/compose.yaml without a compose tool:
 // the file as Compose reads it (anchors merged, variables interpolated), and its Redis nodes'
@@ -223,18 +224,4 @@ async function listenBriefly(port: number): Promise<number> {
     await once(server, 'close')
   }
   return bound
-}
-
-const running = new Set<ChildProcess>()
-const killRunning = () => {
-  for (const child of running) child.kill('SIGKILL')
-}
-
-function killOnExit(child: ChildProcess) {
-  if (running.size === 0) process.on('exit', killRunning)
-  running.add(child)
-  child.once('exit', () => {
-    running.delete(child)
-    if (running.size === 0) process.off('exit', killRunning)
-  })
 }

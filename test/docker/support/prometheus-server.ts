@@ -1,8 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { killOnExit } from '../../support/kill-on-exit.js'
 import { freePort } from '../../support/processes.js'
 
 export const PROMETHEUS_BINARY = 'prometheus'
@@ -100,18 +101,4 @@ async function getJson(url: string): Promise<{ status: string; data: unknown; er
   const body = (await response.json()) as { status: string; data: unknown; error?: string }
   if (body.status !== 'success') throw new Error(`${url}: ${body.error ?? response.status}`)
   return body
-}
-
-const running = new Set<ChildProcess>()
-const killRunning = () => {
-  for (const child of running) child.kill('SIGKILL')
-}
-
-function killOnExit(child: ChildProcess) {
-  if (running.size === 0) process.on('exit', killRunning)
-  running.add(child)
-  child.once('exit', () => {
-    running.delete(child)
-    if (running.size === 0) process.off('exit', killRunning)
-  })
 }
