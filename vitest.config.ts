@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 
 /**
@@ -6,18 +7,30 @@ import { defineConfig } from 'vitest/config'
  * SIGKILL. The same files, not copies: test/support/topology.ts points them at the project's Redis.
  */
 const TOPOLOGY_MATRIX = [
-  'test/cache/cache.test.ts',
+  'packages/cache/test/cache.test.ts',
   'test/cache/cache-single-flight.test.ts',
   'test/cache/cache-fencing.test.ts',
-  'test/cache/cache-tags.test.ts',
-  'test/cache/cache-version.test.ts',
-  'test/cache/bus.test.ts',
+  'packages/cache/test/cache-tags.test.ts',
+  'packages/cache/test/cache-version.test.ts',
+  'packages/cache/test/bus.test.ts',
   'test/cluster/*.test.ts',
   'test/worker/write-behind.test.ts',
   'test/worker/write-behind-order.test.ts',
   'test/worker/write-behind-races.test.ts',
   'test/worker/write-behind-sigkill.test.ts',
 ]
+
+/**
+ * Tests import the cache package by its name, as the service does; they run its TypeScript
+ * source (tsconfig.json maps the name the same way for the type checker and tsx).
+ */
+const resolve = {
+  alias: {
+    '@caching-strategies/cache': fileURLToPath(
+      new URL('./packages/cache/src/index.ts', import.meta.url),
+    ),
+  },
+}
 
 const shared = {
   // Starts the project's Redis (with persistence, for write-behind); see the file.
@@ -32,8 +45,16 @@ export default defineConfig({
     fileParallelism: true,
     maxWorkers: 2,
     projects: [
-      { test: { ...shared, name: 'standalone', include: ['test/**/*.test.ts'] } },
       {
+        resolve,
+        test: {
+          ...shared,
+          name: 'standalone',
+          include: ['test/**/*.test.ts', 'packages/cache/test/**/*.test.ts'],
+        },
+      },
+      {
+        resolve,
         test: {
           ...shared,
           name: 'cluster',
@@ -42,6 +63,7 @@ export default defineConfig({
         },
       },
       {
+        resolve,
         test: {
           ...shared,
           name: 'sentinel',

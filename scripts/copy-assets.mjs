@@ -1,13 +1,12 @@
 // tsc compiles only TypeScript: copy the other files the code reads at run time from src/ to the
-// same place under dist/: Redis scripts (*.lua) anywhere, and the dashboard's page, script and
-// style sheet (src/http/dashboard/).
-import { cpSync, readdirSync } from 'node:fs'
-import { join, sep } from 'node:path'
+// same place under dist/: the dashboard's page, script and style sheet (src/http/dashboard/).
+// (Redis scripts are embedded in TypeScript at build: see packages/cache/scripts/embed-lua.mjs.)
+import { cpSync } from 'node:fs'
+import { join } from 'node:path'
 
-const DASHBOARD = join('http', 'dashboard') + sep
+const DASHBOARD = join('http', 'dashboard')
 
-for (const file of readdirSync('src', { recursive: true, encoding: 'utf8' })) {
-  if (file.endsWith('.lua') || file.startsWith(DASHBOARD)) {
-    cpSync(join('src', file), join('dist', file), { recursive: true })
-  }
-}
+cpSync(join('src', DASHBOARD), join('dist', DASHBOARD), {
+  recursive: true,
+  filter: (source) => !source.endsWith('.ts'),
+})

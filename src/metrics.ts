@@ -1,6 +1,3 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
-import { BoundCounter } from './bound-counter.js'
-import { BoundHistogram, type BoundObserver } from './bound-histogram.js'
 import {
   CACHE_OPERATIONS,
   type CacheObserver,
@@ -10,7 +7,10 @@ import {
   type MemoryTier,
   type RedisCommand,
   type TierOperation,
-} from './cache/index.js'
+} from '@caching-strategies/cache'
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+import { BoundCounter } from './bound-counter.js'
+import { BoundHistogram, type BoundObserver } from './bound-histogram.js'
 import type { RepositoryOperation } from './db/timed-repository.js'
 
 /** Cache names are a closed set: a label per key or id would be an unbounded series. */

@@ -1,4 +1,4 @@
-import type { HostAndPort, RedisTarget } from './cache/index.js'
+import type { HostAndPort, RedisTarget } from '@caching-strategies/cache'
 import type { Config } from './config.js'
 
 type TargetConfig = Pick<

@@ -1,12 +1,11 @@
-import type { Queue } from 'bullmq'
+import type { RedisClient } from '@caching-strategies/cache'
 import {
   type CacheOptions,
-  createCache,
   duplicateClient,
   InvalidationBus,
   MemoryTier,
-} from './cache/index.js'
-import type { RedisClient } from './cache/redis/client.js'
+} from '@caching-strategies/cache'
+import type { Queue } from 'bullmq'
 import { type ListPageCaching, listPageLifetime } from './catalog/list-page-policy.js'
 import {
   categoryTag,
@@ -31,6 +30,7 @@ import {
   repositoryMetricsObserver,
 } from './metrics.js'
 import { openCatalogQueue } from './queues/catalog-queue.js'
+import { createCache } from './strategies/create-cache.js'
 import { PendingWrites } from './write-behind/pending-writes.js'
 import { ProductWriteBehind } from './write-behind/product-write-behind.js'
 import { type Durability, RedisDurability } from './write-behind/redis-durability.js'

@@ -1,5 +1,6 @@
-import type { Loader, ReadThroughCache } from '../cache/index.js'
+import type { Loader } from '@caching-strategies/cache'
 import { AppError } from '../errors.js'
+import type { ReadThroughCache } from '../strategies/read-through-cache.js'
 import { HoldUnavailable, WriteContention } from '../write-behind/write-refusals.js'
 
 // What the catalog's dependencies throw, said as the closed set of AppErrors: the routes only

@@ -1,9 +1,10 @@
+import type { CacheLookup, CacheTier, Loader } from '@caching-strategies/cache'
 import type { Queue } from 'bullmq'
-import type { CacheLookup, CacheTier, Loader, ReadThroughCache } from '../cache/index.js'
 import type { ProductRepository } from '../db/product-repository.js'
 import { AppError } from '../errors.js'
 import { enqueueRegenerateProductCache } from '../queues/regenerate-product-cache.js'
 import { retryWithin } from '../retry-within.js'
+import type { ReadThroughCache } from '../strategies/read-through-cache.js'
 import type { PersistOutcome, ProductWriteBehind } from '../write-behind/product-write-behind.js'
 import {
   BaseRowUnavailable,
@@ -258,7 +259,7 @@ export class ProductCatalog {
 
   /** Drops every product of a category, in O(1) Redis calls, however many there are. */
   invalidateCategory(category: string): Promise<void> {
-    return orUnavailable('the invalidation', this.#products.invalidateTags([categoryTag(category)]))
+    return orUnavailable('the invalidation', this.#products.deleteByTag([categoryTag(category)]))
   }
 
   /** Queues a regeneration of the product's cache entry; answers the job's id. */
@@ -335,7 +336,7 @@ export class ProductCatalog {
     const deadline = Date.now() + REDIS_WAIT_MS
     await Promise.allSettled([
       retryWithin(deadline, () => this.#products.delete(String(id))),
-      retryWithin(deadline, () => this.#pages.invalidateTags([LIST_PAGES_TAG])),
+      retryWithin(deadline, () => this.#pages.deleteByTag([LIST_PAGES_TAG])),
     ])
   }
 

@@ -1,4 +1,4 @@
-import type { RedisClient } from '../cache/redis/client.js'
+import type { RedisClient } from '@caching-strategies/cache'
 
 export interface ReadCounterOptions {
   /** The app's client: no offline queue and a short command timeout, so a flush never hangs. */

@@ -1,5 +1,5 @@
+import { connect, type RedisClient } from '@caching-strategies/cache'
 import { Queue } from 'bullmq'
-import { connect, type RedisClient } from '../cache/index.js'
 import type { Config } from '../config.js'
 import { redisTarget } from '../redis-target.js'
 

@@ -1,4 +1,4 @@
-import { createRedisClient, type RedisClient } from '../cache/index.js'
+import { createRedisClient, type RedisClient } from '@caching-strategies/cache'
 import type { Config } from '../config.js'
 import { type Database, openDatabase } from '../db/client.js'
 import { migrateToLatest } from '../db/migrate.js'

@@ -1,5 +1,9 @@
-import { masterConnections, type RedisClient } from '../cache/redis/client.js'
-import { defineScript, type ScriptCall } from '../cache/redis/scripts.js'
+import {
+  defineScript,
+  masterConnections,
+  type RedisClient,
+  type ScriptCall,
+} from '@caching-strategies/cache'
 import { isProduct, type Product, type ProductFields } from '../catalog/product.js'
 import { HOLD, RELEASE, SETTLE, STAGE } from './scripts.js'
 

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Queue } from 'bullmq'
-import type { ReadThroughCache } from '../cache/index.js'
 import {
   LIST_PAGES_TAG,
   type Product,
@@ -12,6 +11,7 @@ import { writableFields } from '../db/product-record.js'
 import type { ProductRepository } from '../db/product-repository.js'
 import { enqueuePersistProductWrite, persistJobId } from '../queues/persist-product-write.js'
 import { retryWithin } from '../retry-within.js'
+import type { ReadThroughCache } from '../strategies/read-through-cache.js'
 import {
   type PendingRecord,
   type PendingWrite,
@@ -356,7 +356,7 @@ export class ProductWriteBehind {
         // The cached copy was the pending state; the row adds fresh review aggregates.
         await Promise.allSettled([
           this.#products.delete(String(id)),
-          this.#pages.invalidateTags([LIST_PAGES_TAG]),
+          this.#pages.deleteByTag([LIST_PAGES_TAG]),
         ])
         return { status: 'persisted', version }
       case 'not_found':
@@ -383,9 +383,7 @@ export class ProductWriteBehind {
   /** List pages show pending states too (overlay); they are only pages: dropped best effort. */
   async #dropListPages(after: string): Promise<void> {
     try {
-      await retryWithin(Date.now() + REDIS_WAIT_MS, () =>
-        this.#pages.invalidateTags([LIST_PAGES_TAG]),
-      )
+      await retryWithin(Date.now() + REDIS_WAIT_MS, () => this.#pages.deleteByTag([LIST_PAGES_TAG]))
     } catch (error) {
       this.#onError(error, `invalidate the list pages after ${after}`)
     }

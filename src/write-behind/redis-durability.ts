@@ -1,5 +1,5 @@
+import { masterConnections, type RedisClient, whenReady } from '@caching-strategies/cache'
 import type { Redis } from 'ioredis'
-import { masterConnections, type RedisClient, whenReady } from '../cache/index.js'
 
 /** How long start() waits for a client that is still connecting. */
 const READY_WAIT_MS = 1000

@@ -1,6 +1,6 @@
+import type { CacheOptions } from '@caching-strategies/cache'
 import { describe, expect, it, vi } from 'vitest'
-import { MemoryTier } from '../../src/cache/memory/memory-tier.js'
-import type { CacheOptions, ReadThroughCache } from '../../src/cache/types.js'
+import { MemoryTier } from '../../packages/cache/src/memory/memory-tier.js'
 import {
   adminClient,
   connectClient,
@@ -9,9 +9,10 @@ import {
   spyObserver,
   startBus,
   startCache,
-  startNaive,
   waitUntil,
-} from './helpers.js'
+} from '../../packages/cache/test/helpers.js'
+import type { ReadThroughCache } from '../../src/strategies/read-through-cache.js'
+import { startNaive } from './naive.js'
 
 // No stale sets: a load that read the database before an invalidation, and finishes after it,
 // must not store what it read. Built deterministically: the loader reads a "database" variable,
@@ -198,7 +199,7 @@ describe('read-your-writes after an invalidation', () => {
 
     const { read: slowRead } = await readHeldAtTheDatabase(cache, database)
     database.db.row = 'new'
-    await cache.invalidateTags(['x'])
+    await cache.deleteByTag(['x'])
 
     // The old load still holds the key's lease (a tag invalidation does not touch per-key
     // leases), so this read waits for it; what it stores is outdated, and the reader loads anew.

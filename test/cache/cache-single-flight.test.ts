@@ -1,6 +1,6 @@
+import type { CacheOptions } from '@caching-strategies/cache'
 import { describe, expect, it, vi } from 'vitest'
-import type { CacheOptions, ReadThroughCache } from '../../src/cache/index.js'
-import { leaseKey } from '../../src/cache/redis/redis-coordinator.js'
+import { leaseKey } from '../../packages/cache/src/redis/redis-coordinator.js'
 import {
   adminClient,
   connectClient,
@@ -8,8 +8,9 @@ import {
   isolatedPrefix,
   spyObserver,
   startCache,
-  startNaive,
-} from './helpers.js'
+} from '../../packages/cache/test/helpers.js'
+import type { ReadThroughCache } from '../../src/strategies/read-through-cache.js'
+import { startNaive } from './naive.js'
 
 // One loader per key in the whole cluster: single-flight inside a process, a lease in Redis
 // across processes. Each "instance" is a cache on a Redis client of its own, as separate app

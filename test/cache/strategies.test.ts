@@ -1,20 +1,17 @@
+import { Cache } from '@caching-strategies/cache'
 import { describe, expect, it, vi } from 'vitest'
-import {
-  CACHE_STRATEGIES,
-  Cache,
-  createCache,
-  NaiveCache,
-  NoCache,
-  type ReadThroughCache,
-} from '../../src/cache/index.js'
 import {
   adminClient,
   connectClient,
   countingLoader,
   isolatedPrefix,
   spyObserver,
-  startNaive,
-} from './helpers.js'
+} from '../../packages/cache/test/helpers.js'
+import { CACHE_STRATEGIES, createCache } from '../../src/strategies/create-cache.js'
+import { NaiveCache } from '../../src/strategies/naive-cache.js'
+import { NoCache } from '../../src/strategies/no-cache.js'
+import type { ReadThroughCache } from '../../src/strategies/read-through-cache.js'
+import { startNaive } from './naive.js'
 
 // The two other strategies behind the same interface: no cache at all, and the naive one.
 
@@ -43,7 +40,7 @@ describe('NoCache', () => {
     const failure = new Error('database down')
     await expect(cache.getOrSet('42', async () => Promise.reject(failure))).rejects.toBe(failure)
     await expect(cache.delete('42')).resolves.toBeUndefined()
-    await expect(cache.invalidateTags(['x'])).resolves.toBeUndefined()
+    await expect(cache.deleteByTag(['x'])).resolves.toBeUndefined()
     await expect(cache.bumpVersion()).resolves.toBe(cache.version)
     expect(cache.name).toBe('product')
   })

@@ -4,7 +4,7 @@ import { connect } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import { Redis, type RedisOptions } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
-import { waitUntil } from '../cache/helpers.js'
+import { waitUntil } from '../../packages/cache/test/helpers.js'
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js'
 import { type RedisServer, startRedisServer } from '../support/redis.js'
 

@@ -1,5 +1,5 @@
+import { masterConnections, type RedisClient } from '@caching-strategies/cache'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { masterConnections, type RedisClient } from '../../src/cache/index.js'
 import { createMetrics } from '../../src/metrics.js'
 import { openServices, type Services } from '../../src/services.js'
 import { auth, startTestApp, type TestApp } from '../support/app.js'

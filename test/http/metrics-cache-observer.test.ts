@@ -1,5 +1,5 @@
+import { LateTimeoutError } from '@caching-strategies/cache'
 import { describe, expect, it } from 'vitest'
-import { LateTimeoutError } from '../../src/cache/index.js'
 import { cacheMetricsObserver, createMetrics } from '../../src/metrics.js'
 
 describe('the cache observer as metrics', () => {

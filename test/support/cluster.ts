@@ -1,6 +1,6 @@
+import { createRedisClient } from '@caching-strategies/cache'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../src/app.js'
-import { createRedisClient } from '../../src/cache/index.js'
 import type { Config } from '../../src/config.js'
 import { queuePrefix } from '../../src/queues/catalog-queue.js'
 import { redisTarget } from '../../src/redis-target.js'

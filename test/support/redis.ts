@@ -6,9 +6,9 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { masterConnections, type RedisClient } from '@caching-strategies/cache'
 import { inject } from 'vitest'
 import { redisAnswers } from '../../bench/net.js'
-import { masterConnections, type RedisClient } from '../../src/cache/index.js'
 
 /** The shared Redis the tests use; never stopped by them. */
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'

@@ -1,5 +1,5 @@
+import type { RedisTarget } from '@caching-strategies/cache'
 import { inject } from 'vitest'
-import type { RedisTarget } from '../../src/cache/index.js'
 import { persistentRedisUrl, REDIS_URL } from './redis.js'
 
 /**

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
+import { createRedisClient } from '@caching-strategies/cache'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { buildApp } from '../../src/app.js'
-import { createRedisClient } from '../../src/cache/index.js'
 import { redisTarget } from '../../src/redis-target.js'
 import { auth, startTestApp } from '../support/app.js'
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js'

@@ -1,6 +1,6 @@
+import { createRedisClient, whenReady } from '@caching-strategies/cache'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { createRedisClient, whenReady } from '../../src/cache/index.js'
-import { MasterWatch } from '../../src/cache/redis/master-watch.js'
+import { MasterWatch } from '../../packages/cache/src/redis/master-watch.js'
 import { startRedisCluster } from '../support/redis-cluster.js'
 import { eventually } from '../worker/write-behind-support.js'
 

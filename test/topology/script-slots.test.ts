@@ -13,13 +13,15 @@ import {
   startWorkerApp,
 } from '../worker/write-behind-support.js'
 
-/** Every Lua script of the service, by the SHA1 ioredis sends it by (EVALSHA). */
+/** Every Lua script of the service and its cache package, by the SHA1 ioredis sends it by (EVALSHA). */
 function scriptsBySha(): Map<string, string> {
   const scripts = new Map<string, string>()
-  const files = readdirSync('src', { recursive: true, encoding: 'utf8' })
-  for (const file of files.filter((name) => name.endsWith('.lua')).map((name) => `src/${name}`)) {
-    const sha = createHash('sha1').update(readFileSync(file, 'utf8')).digest('hex')
-    scripts.set(sha, file)
+  for (const root of ['src', 'packages/cache/src']) {
+    const files = readdirSync(root, { recursive: true, encoding: 'utf8' })
+    for (const file of files.filter((name) => name.endsWith('.lua')).map((f) => `${root}/${f}`)) {
+      const sha = createHash('sha1').update(readFileSync(file, 'utf8')).digest('hex')
+      scripts.set(sha, file)
+    }
   }
   return scripts
 }
@@ -57,9 +59,9 @@ const PREFIXES = ['', 'app:', 'tenant-7/', 'ü:', 'glob*?[x]\\:', 'with space:',
 
 /** Every script with more than one key: the ones a slot could split. */
 const MULTI_KEY_SCRIPTS = [
-  'src/cache/redis/acquire.lua',
-  'src/cache/redis/fill.lua',
-  'src/cache/redis/invalidate.lua',
+  'packages/cache/src/redis/acquire.lua',
+  'packages/cache/src/redis/fill.lua',
+  'packages/cache/src/redis/invalidate.lua',
   'src/write-behind/stage.lua',
   'src/write-behind/hold.lua',
   'src/write-behind/release.lua',

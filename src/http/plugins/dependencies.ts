@@ -1,5 +1,5 @@
+import type { RedisClient } from '@caching-strategies/cache'
 import fp from 'fastify-plugin'
-import type { RedisClient } from '../../cache/redis/client.js'
 import type { Database } from '../../db/client.js'
 
 declare module 'fastify' {

@@ -1,6 +1,6 @@
+import type { InvalidationBus, MemoryTier } from '@caching-strategies/cache'
 import type { Queue } from 'bullmq'
 import fp from 'fastify-plugin'
-import type { InvalidationBus, MemoryTier } from '../../cache/index.js'
 import type { ProductCatalog } from '../../catalog/product-catalog.js'
 import type { Config } from '../../config.js'
 import { openServices } from '../../services.js'

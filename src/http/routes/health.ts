@@ -1,6 +1,6 @@
+import { describeTopology } from '@caching-strategies/cache'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { describeTopology } from '../../cache/index.js'
 import { RedisTopologySchema } from '../schemas/redis-topology.js'
 
 const DependencyState = Type.Union([Type.Literal('up'), Type.Literal('down')])

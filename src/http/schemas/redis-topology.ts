@@ -1,6 +1,6 @@
 import { Type } from 'typebox'
 
-/** describeTopology's answer (src/cache/redis/topology.ts), on /health and /stats. */
+/** describeTopology's answer (packages/cache/src/redis/topology.ts), on /health and /stats. */
 export const RedisTopologySchema = Type.Object(
   {
     mode: Type.Union([

@@ -1,4 +1,4 @@
-import { masterConnections, type RedisClient } from '../../cache/redis/client.js'
+import { masterConnections, type RedisClient } from '@caching-strategies/cache'
 import type { Database, DialectName } from '../../db/client.js'
 
 /** The figures of Redis INFO the dashboard shows (the demo's "Redis monitoring"). */

@@ -1,4 +1,4 @@
-import { describeTopology, type MemoryTier } from '../../cache/index.js'
+import { describeTopology, type MemoryTier } from '@caching-strategies/cache'
 import type { Metrics } from '../../metrics.js'
 import type { Stats } from '../schemas/stats.js'
 import { type BucketCounts, bucketsSince, quantileOf, totalOf } from './bucket-counts.js'
