@@ -1,24 +1,20 @@
-import { randomUUID } from 'node:crypto'
-import { setTimeout as sleep } from 'node:timers/promises'
 import type { BusMessage } from './bus/bus-message.js'
 import type { InvalidationBus } from './bus/invalidation-bus.js'
-import { decodeEntry, type Entry, encodeEntry } from './entry.js'
-import { lifetimeMs, lookup, newEntry, redisTtlMs } from './entry-lifetime.js'
+import { ClusterLoader } from './cluster-loader.js'
+import { type Entry, encodeEntry } from './entry.js'
+import { decodeServable, isServable, lookup, newEntry, redisTtlMs } from './entry-lifetime.js'
 import { CacheUnavailableError } from './errors.js'
-import { FailSafeBackoff } from './fail-safe-backoff.js'
-import { isFresh, isWithinGrace, shouldRefreshEarly } from './freshness.js'
+import { isFresh, shouldRefreshEarly } from './freshness.js'
 import { InvalidationRetries } from './invalidation-retries.js'
 import { entryKey, keyNamespace } from './keys.js'
-import { withinTimeout } from './loader-timeout.js'
-import { MemoryTier } from './memory/memory-tier.js'
+import { LocalCopies } from './local-copies.js'
 import { type ResolvedCacheOptions, resolveCacheOptions, resolveCallOptions } from './options.js'
 import { commandTimeoutOf } from './redis/client.js'
-import { type LeaseMode, RedisCoordinator } from './redis/redis-coordinator.js'
+import { RedisCoordinator } from './redis/redis-coordinator.js'
 import { whenReady } from './redis/when-ready.js'
-import { LateTimeoutError, RedisGuard } from './redis-guard.js'
+import { RedisGuard } from './redis-guard.js'
 import { SharedState } from './shared-state.js'
 import type { SharedVersion } from './shared-version.js'
-import { SingleFlight } from './single-flight.js'
 import type { TagVersions } from './tag-versions.js'
 import type {
   CacheLookup,
@@ -31,25 +27,14 @@ import type {
 
 /** How long `start()` waits for a client that is still connecting. */
 const READY_WAIT_MS = 1000
-/** Polling for another instance's load: quick at first, then gentler. */
-const FIRST_POLL_MS = 5
-const MAX_POLL_MS = 50
-/**
- * Lease calls that fail while Redis is connected are retried this often before loading alone. A
- * timeout that fired late (this process was busy, see LateTimeoutError) is not a failure: the
- * caller asks again until its wait is over.
- */
-const MAX_LEASE_RETRIES = 3
 
 type Found<T> = { entry: Entry<T>; tier: CacheTier }
-/** What a fill must present: the generation its load saw, and its lease token ('' without one). */
-type Fence = { generation: string; token: string }
 
 /**
- * The full strategy: an in-process L1 in front of Redis (L2), kept correct across instances.
+ * A two-tier cache: an in-process L1 in front of Redis (L2), kept correct across instances.
  *
- * - Reads: L1, then L2, then one load per key in the whole cluster (single-flight in the
- *   process, a lease in Redis across processes); callers that find a load under way wait for it.
+ * - Reads: L1, then L2, then one load per key in the whole cluster (ClusterLoader: single-flight
+ *   in the process, a lease in Redis across processes); callers that find a load under way wait.
  * - Fills are fenced: a load that an invalidation overtook is not stored, in L2 (fill.lua
  *   checks the key's generation) or in this L1 (a local invalidation counter).
  * - Stale-while-revalidate: after its fresh period an entry is served at once while one refresh
@@ -63,18 +48,13 @@ export class Cache<T> {
   readonly #namespace: string
   readonly #guard: RedisGuard
   readonly #l2: RedisCoordinator
-  readonly #l1: MemoryTier | undefined
-  /** Where "no such thing" entries live in memory: apart from the values (absentL1MaxItems). */
-  readonly #absentL1: MemoryTier | undefined
+  readonly #local: LocalCopies<T>
+  readonly #loader: ClusterLoader<T>
   readonly #bus: InvalidationBus | undefined
   readonly #shared: SharedState
   readonly #version: SharedVersion
   readonly #tags: TagVersions
-  readonly #loads = new SingleFlight<Entry<T> | undefined>()
-  readonly #backoff: FailSafeBackoff
   readonly #retries = new InvalidationRetries()
-  /** Counts invalidations this instance has made or heard of: an L1 fill is kept only if none came during its load. */
-  #invalidations = 0
   #stopListening: Array<() => void> = []
 
   constructor(options: CacheOptions<T>) {
@@ -84,8 +64,9 @@ export class Cache<T> {
     this.#options = resolved
     this.#redis = options.redis
     this.#namespace = keyNamespace(resolved.keyPrefix, name)
-    this.#l1 = options.l1?.enabled ? options.l1 : undefined
-    this.#absentL1 = this.#l1 && absentTier(resolved, this.#l1)
+    this.#local = new LocalCopies(options.l1, resolved, (operation, started) =>
+      this.#timeTier('l1', operation, started),
+    )
     this.#bus = options.bus
     this.#guard = new RedisGuard({
       breaker: resolved.circuitBreaker,
@@ -116,7 +97,17 @@ export class Cache<T> {
     })
     this.#version = this.#shared.version
     this.#tags = this.#shared.tags
-    this.#backoff = new FailSafeBackoff(resolved.failSafeBackoffMs)
+    this.#loader = new ClusterLoader({
+      name,
+      guard: this.#guard,
+      l2: this.#l2,
+      version: this.#version,
+      tags: this.#tags,
+      local: this.#local,
+      redisAnswering: () => this.#redis.status === 'ready' && this.#guard.state !== 'open',
+      timeFill: (started) => this.#timeTier('l2', 'set', started),
+      failSafeBackoffMs: resolved.failSafeBackoffMs,
+    })
   }
 
   /** Reads (or creates) the shared versions and keeps them fresh. Never throws. */
@@ -199,7 +190,7 @@ export class Cache<T> {
     const shared = await this.#readL2(key, now, call)
     if (shared) return this.#answer(key, { entry: shared, tier: 'l2' }, loader, now, call)
     call.observer.miss(this.name)
-    const loaded = await this.#load(key, loader, call)
+    const loaded = await this.#loader.load(key, loader, call)
     return lookup(loaded, 'miss')
   }
 
@@ -238,7 +229,7 @@ export class Cache<T> {
     const entry = newEntry(call, value, 0, this.#tags.snapshot)
     const raw = encodeEntry(entry)
     await this.#changeEverywhere(key, 'set', async () => {
-      const invalidations = this.#invalidations
+      const invalidations = this.#local.invalidations
       const now = Date.now()
       const started = performance.now()
       try {
@@ -248,7 +239,7 @@ export class Cache<T> {
       } finally {
         this.#timeTier('l2', 'set', started)
       }
-      this.#keepLocally(key, entry, invalidations, now, call, raw)
+      this.#local.keep(key, entry, invalidations, now, call, raw)
     })
   }
 
@@ -357,12 +348,12 @@ export class Cache<T> {
   ): CacheLookup<T> {
     const { earlyRefreshBeta, observer } = call
     if (!isFresh(found.entry, now)) {
-      this.#refreshInBackground(key, loader, found.entry.storedAt, call)
+      this.#loader.refreshInBackground(key, loader, found.entry.storedAt, call)
       observer.stale(this.name, found.tier)
       return lookup(found.entry, 'stale', found.tier)
     }
     if (shouldRefreshEarly(found.entry, now, earlyRefreshBeta, Math.random)) {
-      this.#refreshInBackground(key, loader, found.entry.storedAt, call)
+      this.#loader.refreshInBackground(key, loader, found.entry.storedAt, call)
     }
     observer.hit(this.name, found.tier)
     return lookup(found.entry, 'hit', found.tier)
@@ -373,7 +364,7 @@ export class Cache<T> {
     loader: Loader<T>,
     call: ResolvedCacheOptions<T>,
   ): CacheLookup<T> | undefined {
-    if (!this.#l1) return undefined
+    if (!this.#local.enabled) return undefined
     const key = this.keyFor(id)
     const now = Date.now()
     const local = this.#readL1(key, now, call)
@@ -381,11 +372,8 @@ export class Cache<T> {
   }
 
   #readL1(key: string, now: number, call: ResolvedCacheOptions<T>): Entry<T> | undefined {
-    if (!this.#l1) return undefined
-    const started = performance.now()
-    const entry = (this.#l1.get(key) ?? this.#absentL1?.get(key)) as Entry<T> | undefined
-    this.#timeTier('l1', 'get', started)
-    return entry && this.#usable(entry, now, call) ? entry : undefined
+    const entry = this.#local.read(key)
+    return entry && isServable(entry, now, call, this.#tags) ? entry : undefined
   }
 
   async #readL2(
@@ -395,192 +383,15 @@ export class Cache<T> {
   ): Promise<Entry<T> | undefined> {
     // An unconfirmed version may be behind the others': skip Redis rather than read old keys.
     if (!this.#version.confirmed) return undefined
-    const invalidations = this.#invalidations
+    const invalidations = this.#local.invalidations
     const started = performance.now()
     const read = await this.#guard.attempt('get', () => this.#l2.read(key))
     const raw = read.ok ? read.value : undefined
-    const entry = raw === undefined ? undefined : this.#decode(raw, now, call)
+    const entry = raw === undefined ? undefined : decodeServable(raw, now, call, this.#tags)
     this.#timeTier('l2', 'get', started)
     if (entry === undefined || raw === undefined) return undefined
-    this.#keepLocally(key, entry, invalidations, now, call, raw)
+    this.#local.keep(key, entry, invalidations, now, call, raw)
     return entry
-  }
-
-  #decode(raw: string, now: number, call: ResolvedCacheOptions<T>): Entry<T> | undefined {
-    const entry = decodeEntry(raw) as Entry<T> | undefined
-    if (entry === undefined) return undefined
-    if (!entry.absent && !call.validate(entry.value)) return undefined
-    return this.#usable(entry, now, call) ? entry : undefined
-  }
-
-  /** Servable at all: not outdated by a tag, not past its grace period (none for "absent"). */
-  #usable(entry: Entry<T>, now: number, call: ResolvedCacheOptions<T>): boolean {
-    const graceMs = entry.absent ? 0 : call.graceMs
-    return isWithinGrace(entry, now, graceMs) && this.#tags.isCurrent(entry.tags)
-  }
-
-  /** One load per key: joins this process's load under way, or leads one for the cluster. */
-  async #load(key: string, loader: Loader<T>, call: ResolvedCacheOptions<T>): Promise<Entry<T>> {
-    const running = this.#loads.current(key)
-    if (running) {
-      call.observer.coalesced(this.name)
-      const joined = await withinTimeout(this.name, call.loaderTimeoutMs, running)
-      if (joined) return joined // a refresh that found another instance at work answers nothing
-    }
-    const entry = await withinTimeout(
-      this.name,
-      call.loaderTimeoutMs,
-      this.#loads.run(key, () => this.#loadForCluster(key, loader, call)),
-    )
-    if (!entry) throw new Error(`Nothing was loaded for ${key}`) // 'absent' mode always loads
-    return entry
-  }
-
-  /**
-   * Takes the key's lease and loads, or waits for the instance holding it to fill the key.
-   * A read that found nothing (`refreshing` undefined) waits for the lease holder's entry. A
-   * refresh of the entry stored at `refreshing` gives way (answers undefined) when another
-   * instance holds the lease, and stops when it finds the entry already replaced.
-   */
-  async #loadForCluster(
-    key: string,
-    loader: Loader<T>,
-    call: ResolvedCacheOptions<T>,
-    refreshing?: number,
-  ) {
-    const invalidations = this.#invalidations
-    const load = (fence?: Fence) => this.#loadAndFill(key, loader, fence, invalidations, call)
-    // As in #readL2: keys under an unconfirmed version may be old ones; neither read nor fill them.
-    if (!this.#version.confirmed) return load()
-    const token = randomUUID()
-    const deadline = Date.now() + call.leaseWaitMs
-    let mode: LeaseMode = refreshing === undefined ? 'absent' : 'always'
-    let pollMs = FIRST_POLL_MS
-    let waited = false
-    let failures = 0
-    for (;;) {
-      const acquired = await this.#guard.attempt('acquire', () =>
-        this.#l2.acquire(key, token, call.leaseMs, mode, this.#loadWindowMs(call)),
-      )
-      if (!acquired.ok) {
-        const late = acquired.error instanceof LateTimeoutError
-        if (
-          !this.#redisAnswering() ||
-          (!late && ++failures > MAX_LEASE_RETRIES) ||
-          Date.now() >= deadline
-        ) {
-          // No lease, no fence in L2: load and keep the value in L1 only. Should a call whose
-          // reply was lost have taken the lease, the others would wait for nothing: free it.
-          if (this.#redisAnswering()) {
-            void this.#guard.attempt('release', () => this.#l2.release(key, token))
-          }
-          return load()
-        }
-        await sleep(pollMs)
-        continue
-      }
-      const { raw, generation, leased } = acquired.value
-      const now = Date.now()
-      const found = raw === undefined ? undefined : this.#decode(raw, now, call)
-      const filledMeanwhile =
-        found && (refreshing === undefined ? isFresh(found, now) : found.storedAt > refreshing)
-      if (filledMeanwhile) {
-        // By the lease holder we waited for, or by a refresh elsewhere: nothing left to load.
-        if (leased) await this.#guard.attempt('release', () => this.#l2.release(key, token))
-        if (waited) call.observer.coalesced(this.name)
-        this.#keepLocally(key, found, invalidations, now, call, raw)
-        return found
-      }
-      if (leased) return load({ generation, token })
-      if (refreshing !== undefined) return undefined // another instance is refreshing it
-      if (raw !== undefined && !found) mode = 'always' // unreadable or outdated: replace it
-      if (Date.now() >= deadline) {
-        // The lease holder is slow or gone: load too. The fill is still fenced.
-        return load({ generation, token: '' })
-      }
-      waited = true
-      await sleep(pollMs)
-      pollMs = Math.min(MAX_POLL_MS, pollMs * 2)
-    }
-  }
-
-  async #loadAndFill(
-    key: string,
-    loader: Loader<T>,
-    fence: Fence | undefined,
-    invalidations: number,
-    call: ResolvedCacheOptions<T>,
-  ): Promise<Entry<T>> {
-    const { observer } = call
-    const tagsBefore = this.#tags.snapshot
-    observer.load(this.name)
-    const started = performance.now()
-    let value: T | undefined
-    try {
-      value = await loader()
-    } catch (error) {
-      // Free the lease now rather than let it lapse: the next try (here after the fail-safe
-      // backoff, or a waiter elsewhere) need not wait out leaseMs.
-      if (fence?.token)
-        await this.#guard.attempt('release', () => this.#l2.release(key, fence.token))
-      throw error
-    }
-    const entry = newEntry(call, value, performance.now() - started, tagsBefore)
-    const now = Date.now()
-    if (fence) {
-      const fillStarted = performance.now()
-      const raw = encodeEntry(entry)
-      const ttlMs = redisTtlMs(entry, now, call)
-      const filled = await this.#guard.attempt('fill', () =>
-        this.#l2.fill(key, raw, ttlMs, fence.generation, fence.token),
-      )
-      this.#timeTier('l2', 'set', fillStarted)
-      if (filled.ok && !filled.value) {
-        observer.fenced(this.name)
-        return entry // answer the caller, but store nothing: an invalidation overtook this load
-      }
-      this.#keepLocally(key, entry, invalidations, now, call, raw)
-    } else {
-      this.#keepLocally(key, entry, invalidations, now, call)
-    }
-    return entry
-  }
-
-  /** Refreshes the entry stored at `storedAt`, once in the cluster, without anyone waiting for it. */
-  #refreshInBackground(
-    key: string,
-    loader: Loader<T>,
-    storedAt: number,
-    call: ResolvedCacheOptions<T>,
-  ): void {
-    if (this.#loads.current(key) || this.#backoff.active(key, Date.now())) return
-    this.#loads
-      .run(key, () => this.#loadForCluster(key, loader, call, storedAt))
-      .catch(() => {
-        // Fail-safe: keep serving the stale value; do not ask the failing source again at once.
-        this.#backoff.start(key, Date.now())
-      })
-  }
-
-  /**
-   * Into L1, unless an invalidation came while it was being read or loaded. `raw`, the entry's
-   * JSON when there is one at hand, gives its size.
-   */
-  #keepLocally(
-    key: string,
-    entry: Entry<T>,
-    invalidationsBefore: number,
-    now: number,
-    call: ResolvedCacheOptions<T>,
-    raw?: string,
-  ): void {
-    const tier = entry.absent ? this.#absentL1 : this.#l1
-    if (!tier || this.#invalidations !== invalidationsBefore) return
-    if (entry.absent && call.negativeTtlMs === 0) return
-    const started = performance.now()
-    const sizeBytes = raw === undefined ? undefined : Buffer.byteLength(raw)
-    tier.set(key, entry, lifetimeMs(entry, now, call.graceMs), sizeBytes)
-    this.#timeTier('l1', 'set', started)
   }
 
   /**
@@ -588,48 +399,18 @@ export class Cache<T> {
    * (of these keys, or of any) that may have read the data before the invalidation.
    */
   #invalidated(keys?: readonly string[]): void {
-    this.#invalidations++
-    this.#loads.forget(keys)
+    this.#local.invalidated()
+    this.#loader.forget(keys)
   }
 
   /** Drops keys (or every key) from L1, as invalidated. */
   #dropLocal(keys?: readonly string[]): void {
-    this.#invalidated(keys)
-    if (!this.#l1) return
-    const started = performance.now()
-    for (const tier of new Set([this.#l1, this.#absentL1])) {
-      if (keys) tier?.deleteMany(keys)
-      else tier?.clear()
-    }
-    this.#timeTier('l1', 'delete', started)
-  }
-
-  /** Connected, and the circuit lets calls through. */
-  #redisAnswering(): boolean {
-    return this.#redis.status === 'ready' && this.#guard.state !== 'open'
-  }
-
-  /** How long a generation made for one load lives: a load that outlasts it is not stored. */
-  #loadWindowMs(call: ResolvedCacheOptions<T>): number {
-    return call.leaseMs + call.loaderTimeoutMs + 60_000
+    this.#local.drop(keys)
+    this.#loader.forget(keys)
   }
 
   #generationTtlMs(): number {
     // Longer than any load can take, so a load never outlives the generation it must present.
     return this.#options.freshMs + this.#options.graceMs + 60_000
   }
-}
-
-/**
- * The L1 for "no such thing" entries: small, and apart from the values, so a flood of made-up
- * ids evicts only its own kind. Its entries live at most the negative TTL (at least 1 ms).
- */
-function absentTier<T>(options: ResolvedCacheOptions<T>, values: MemoryTier) {
-  if (options.absentL1MaxItems === 'shared') return values
-  if (options.absentL1MaxItems === 0) return undefined
-  return new MemoryTier({
-    maxItems: options.absentL1MaxItems,
-    maxBytes: 1024 * 1024, // an absent entry is about 100 bytes
-    ttlMs: Math.max(1, options.negativeTtlMs),
-  })
 }

@@ -1,4 +1,5 @@
-import type { Entry } from './entry.js'
+import { decodeEntry, type Entry } from './entry.js'
+import { isWithinGrace } from './freshness.js'
 import type { ResolvedCacheOptions } from './options.js'
 import { TagVersions } from './tag-versions.js'
 import { ttlWithJitterMs } from './ttl.js'
@@ -47,4 +48,28 @@ export function lookup<T>(entry: Entry<T>, status: CacheLookup<T>['status'], tie
   const answer: CacheLookup<T> = { value: entry.value, status, freshUntil: entry.freshUntil }
   if (tier) answer.tier = tier
   return answer
+}
+
+/** Servable at all: not outdated by a tag, not past its grace period (none for "absent"). */
+export function isServable<T>(
+  entry: Entry<T>,
+  now: number,
+  call: ResolvedCacheOptions<T>,
+  tags: TagVersions,
+): boolean {
+  const graceMs = entry.absent ? 0 : call.graceMs
+  return isWithinGrace(entry, now, graceMs) && tags.isCurrent(entry.tags)
+}
+
+/** The entry stored as `raw`, if it decodes, validates and is servable; else undefined (a miss). */
+export function decodeServable<T>(
+  raw: string,
+  now: number,
+  call: ResolvedCacheOptions<T>,
+  tags: TagVersions,
+): Entry<T> | undefined {
+  const entry = decodeEntry(raw) as Entry<T> | undefined
+  if (entry === undefined) return undefined
+  if (!entry.absent && !call.validate(entry.value)) return undefined
+  return isServable(entry, now, call, tags) ? entry : undefined
 }
