@@ -8,6 +8,7 @@ import { defineConfig } from 'vitest/config'
  */
 const TOPOLOGY_MATRIX = [
   'packages/cache/test/cache.test.ts',
+  'packages/cache/test/cache-get-many.test.ts',
   'test/cache/cache-single-flight.test.ts',
   'test/cache/cache-fencing.test.ts',
   'packages/cache/test/cache-tags.test.ts',

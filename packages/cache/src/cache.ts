@@ -1,6 +1,6 @@
 import type { BusMessage } from './bus/bus-message.js'
 import type { InvalidationBus } from './bus/invalidation-bus.js'
-import { ClusterLoader } from './cluster-loader.js'
+import { type BatchItem, ClusterLoader, loadOne } from './cluster-loader.js'
 import { type Entry, encodeEntry } from './entry.js'
 import { decodeServable, isServable, lookup, newEntry, redisTtlMs } from './entry-lifetime.js'
 import { CacheUnavailableError } from './errors.js'
@@ -17,6 +17,7 @@ import { SharedState } from './shared-state.js'
 import type { SharedVersion } from './shared-version.js'
 import type { TagVersions } from './tag-versions.js'
 import type {
+  BatchLoader,
   CacheLookup,
   CacheOptions,
   CacheTier,
@@ -192,6 +193,57 @@ export class Cache<T> {
     call.observer.miss(this.name)
     const loaded = await this.#loader.load(key, loader, call)
     return lookup(loaded, 'miss')
+  }
+
+  /**
+   * getOrSet for many ids at once: one pass over L1, one Redis round trip for the rest, then one
+   * batch loader call for the ids this instance must load (their leases taken together), while
+   * ids another instance is loading are waited for. Answers in the order of `ids` (an id asked
+   * twice is answered twice). Stale entries are served at once and refreshed one id at a time.
+   */
+  async getMany(
+    ids: readonly string[],
+    batchLoader: BatchLoader<T>,
+    options?: CallOptions,
+  ): Promise<CacheLookup<T>[]> {
+    const call = resolveCallOptions(this.#options, options)
+    const answers = new Map<string, CacheLookup<T>>()
+    const cold: string[] = []
+    for (const id of new Set(ids)) {
+      const local = this.#fromMemory(id, loadOne(batchLoader, id), call)
+      if (local) answers.set(id, local)
+      else cold.push(id)
+    }
+    if (cold.length > 0) await this.#getManyFromRedis(cold, batchLoader, call, answers)
+    return ids.map((id) => answers.get(id) as CacheLookup<T>)
+  }
+
+  async #getManyFromRedis(
+    ids: readonly string[],
+    batchLoader: BatchLoader<T>,
+    call: ResolvedCacheOptions<T>,
+    answers: Map<string, CacheLookup<T>>,
+  ): Promise<void> {
+    const keys = ids.map((id) => this.keyFor(id))
+    const now = Date.now()
+    const shared = await this.#readManyL2(keys, now, call)
+    const missing: BatchItem[] = []
+    ids.forEach((id, i) => {
+      const key = keys[i] as string
+      const entry = shared[i]
+      if (entry) {
+        const found = { entry, tier: 'l2' as const }
+        answers.set(id, this.#answer(key, found, loadOne(batchLoader, id), now, call))
+      } else {
+        call.observer.miss(this.name)
+        missing.push({ key, id })
+      }
+    })
+    if (missing.length === 0) return
+    const loaded = await this.#loader.loadMany(missing, batchLoader, call)
+    for (const { key, id } of missing) {
+      answers.set(id, lookup(loaded.get(key) as Entry<T>, 'miss'))
+    }
   }
 
   /**
@@ -386,11 +438,44 @@ export class Cache<T> {
     const invalidations = this.#local.invalidations
     const started = performance.now()
     const read = await this.#guard.attempt('get', () => this.#l2.read(key))
-    const raw = read.ok ? read.value : undefined
-    const entry = raw === undefined ? undefined : decodeServable(raw, now, call, this.#tags)
+    const entry = this.#decodeAndKeep(
+      key,
+      read.ok ? read.value : undefined,
+      invalidations,
+      now,
+      call,
+    )
     this.#timeTier('l2', 'get', started)
-    if (entry === undefined || raw === undefined) return undefined
-    this.#local.keep(key, entry, invalidations, now, call, raw)
+    return entry
+  }
+
+  /** #readL2 for several keys, in one round trip. */
+  async #readManyL2(
+    keys: readonly string[],
+    now: number,
+    call: ResolvedCacheOptions<T>,
+  ): Promise<(Entry<T> | undefined)[]> {
+    if (!this.#version.confirmed) return []
+    const invalidations = this.#local.invalidations
+    const started = performance.now()
+    const read = await this.#guard.attempt('get', () => this.#l2.readMany(keys))
+    const entries = keys.map((key, i) =>
+      this.#decodeAndKeep(key, read.ok ? read.value[i] : undefined, invalidations, now, call),
+    )
+    this.#timeTier('l2', 'get', started)
+    return entries
+  }
+
+  /** A servable entry read from Redis, also kept in L1 (unless an invalidation came meanwhile). */
+  #decodeAndKeep(
+    key: string,
+    raw: string | undefined,
+    invalidations: number,
+    now: number,
+    call: ResolvedCacheOptions<T>,
+  ): Entry<T> | undefined {
+    const entry = raw === undefined ? undefined : decodeServable(raw, now, call, this.#tags)
+    if (entry && raw !== undefined) this.#local.keep(key, entry, invalidations, now, call, raw)
     return entry
   }
 

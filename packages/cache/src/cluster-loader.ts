@@ -12,7 +12,7 @@ import { LateTimeoutError, type RedisGuard } from './redis-guard.js'
 import type { SharedVersion } from './shared-version.js'
 import { SingleFlight } from './single-flight.js'
 import type { TagVersions } from './tag-versions.js'
-import type { Loader } from './types.js'
+import type { BatchLoader, Loader } from './types.js'
 
 /** Polling for another instance's load: quick at first, then gentler. */
 const FIRST_POLL_MS = 5
@@ -26,6 +26,12 @@ const MAX_LEASE_RETRIES = 3
 
 /** What a fill must present: the generation its load saw, and its lease token ('' without one). */
 type Fence = { generation: string; token: string }
+
+/** One key of a batch: its id (what the batch loader is asked for) and, once known, its fence. */
+export interface BatchItem {
+  key: string
+  id: string
+}
 
 export interface ClusterLoaderParts<T> {
   name: string
@@ -79,6 +85,50 @@ export class ClusterLoader<T> {
     )
     if (!entry) throw new Error(`Nothing was loaded for ${key}`) // 'absent' mode always loads
     return entry
+  }
+
+  /**
+   * `load` for several keys: joins the loads under way in this process, and leads one for the
+   * rest, in which this process takes their leases together, calls the batch loader once for
+   * the keys it leased (and once more, after the lease wait, for keys whose holder never filled
+   * them), and waits for the keys another instance is loading.
+   */
+  async loadMany(
+    items: readonly BatchItem[],
+    batchLoader: BatchLoader<T>,
+    call: ResolvedCacheOptions<T>,
+  ): Promise<Map<string, Entry<T>>> {
+    const waits = new Map<string, Promise<Entry<T> | undefined>>()
+    const lead: BatchItem[] = []
+    for (const item of items) {
+      const running = this.#loads.current(item.key)
+      if (running) {
+        call.observer.coalesced(this.#parts.name)
+        waits.set(item.key, running)
+      } else lead.push(item)
+    }
+    if (lead.length > 0) {
+      const batch = this.#loadBatchForCluster(lead, batchLoader, call)
+      // Each key's load is registered, so single reads and other batches here join it.
+      for (const { key } of lead) {
+        waits.set(
+          key,
+          this.#loads.run(key, async () => (await batch).get(key)),
+        )
+      }
+    }
+    const entries = await withinTimeout(
+      this.#parts.name,
+      call.loaderTimeoutMs,
+      Promise.all(
+        items.map(async ({ key, id }) => {
+          const entry = await waits.get(key)
+          // A refresh that gave way to another instance answers nothing: load this one alone.
+          return [key, entry ?? (await this.load(key, loadOne(batchLoader, id), call))] as const
+        }),
+      ),
+    )
+    return new Map(entries)
   }
 
   /** Refreshes the entry stored at `storedAt`, once in the cluster, without anyone waiting for it. */
@@ -164,6 +214,144 @@ export class ClusterLoader<T> {
     }
   }
 
+  /** #loadForCluster for a batch of cold keys, with one lease call and one loader call per round. */
+  async #loadBatchForCluster(
+    items: readonly BatchItem[],
+    batchLoader: BatchLoader<T>,
+    call: ResolvedCacheOptions<T>,
+  ): Promise<Map<string, Entry<T>>> {
+    const { guard, l2, local, redisAnswering } = this.#parts
+    const invalidations = local.invalidations
+    const found = new Map<string, Entry<T>>()
+    const loads: Promise<void>[] = []
+    const load = (batch: readonly FencedItem[]) => {
+      if (batch.length === 0) return
+      loads.push(
+        this.#loadAndFillMany(batch, batchLoader, invalidations, call).then((loaded) => {
+          for (const [key, entry] of loaded) found.set(key, entry)
+        }),
+      )
+    }
+    if (!this.#parts.version.confirmed) {
+      load(items) // as in #loadForCluster: no lease, no fill under an unconfirmed version
+    } else {
+      const token = randomUUID()
+      const deadline = Date.now() + call.leaseWaitMs
+      let waiting = [...items]
+      let pollMs = FIRST_POLL_MS
+      let failures = 0
+      const generations = new Map<string, string>()
+      while (waiting.length > 0) {
+        const acquired = await guard.attempt('acquire', () =>
+          l2.acquireMany(
+            waiting.map(({ key }) => key),
+            token,
+            call.leaseMs,
+            'absent',
+            loadWindowMs(call),
+          ),
+        )
+        if (!acquired.ok) {
+          const late = acquired.error instanceof LateTimeoutError
+          if (
+            !redisAnswering() ||
+            (!late && ++failures > MAX_LEASE_RETRIES) ||
+            Date.now() >= deadline
+          ) {
+            if (redisAnswering()) {
+              for (const { key } of waiting) {
+                void guard.attempt('release', () => l2.release(key, token))
+              }
+            }
+            load(waiting) // no lease, no fence: into L1 only
+            break
+          }
+          await sleep(pollMs)
+          continue
+        }
+        const now = Date.now()
+        const leased: FencedItem[] = []
+        const stillWaiting: BatchItem[] = []
+        acquired.value.forEach(({ raw, generation, leased: mine }, i) => {
+          const item = waiting[i] as BatchItem
+          generations.set(item.key, generation)
+          const entry =
+            raw === undefined ? undefined : decodeServable(raw, now, call, this.#parts.tags)
+          if (entry && isFresh(entry, now)) {
+            // Filled by the instance we waited for: nothing to load.
+            if (mine) void guard.attempt('release', () => l2.release(item.key, token))
+            local.keep(item.key, entry, invalidations, now, call, raw)
+            found.set(item.key, entry)
+          } else if (mine) leased.push({ ...item, fence: { generation, token } })
+          else if (raw !== undefined) {
+            // Unreadable or outdated, so no lease was taken over it: load it, fenced.
+            leased.push({ ...item, fence: { generation, token: '' } })
+          } else stillWaiting.push(item)
+        })
+        load(leased)
+        waiting = stillWaiting
+        if (waiting.length === 0) break
+        if (Date.now() >= deadline) {
+          // Their lease holder is slow or gone: load them too. The fills are still fenced.
+          load(
+            waiting.map((item) => ({
+              ...item,
+              fence: { generation: generations.get(item.key) ?? '', token: '' },
+            })),
+          )
+          break
+        }
+        await sleep(pollMs)
+        pollMs = Math.min(MAX_POLL_MS, pollMs * 2)
+      }
+    }
+    await Promise.all(loads)
+    return found
+  }
+
+  /** One batch loader call for `items`, then each entry filled (fenced) and kept, as #loadAndFill. */
+  async #loadAndFillMany(
+    items: readonly FencedItem[],
+    batchLoader: BatchLoader<T>,
+    invalidations: number,
+    call: ResolvedCacheOptions<T>,
+  ): Promise<Map<string, Entry<T>>> {
+    const { guard, l2, local, name } = this.#parts
+    const tagsBefore = this.#parts.tags.snapshot
+    for (const _ of items) call.observer.load(name) // counts keys loaded
+    const started = performance.now()
+    let values: ReadonlyMap<string, T>
+    try {
+      values = await batchLoader(items.map(({ id }) => id))
+    } catch (error) {
+      for (const { key, fence } of items) {
+        if (fence?.token) void guard.attempt('release', () => l2.release(key, fence.token))
+      }
+      throw error
+    }
+    const loadMs = performance.now() - started
+    const now = Date.now()
+    const fillStarted = performance.now()
+    const filled = await Promise.all(
+      items.map(async ({ key, id, fence }) => {
+        const entry = newEntry(call, values.get(id), loadMs, tagsBefore)
+        if (!fence) {
+          local.keep(key, entry, invalidations, now, call)
+          return [key, entry] as const
+        }
+        const raw = encodeEntry(entry)
+        const stored = await guard.attempt('fill', () =>
+          l2.fill(key, raw, redisTtlMs(entry, now, call), fence.generation, fence.token),
+        )
+        if (stored.ok && !stored.value) call.observer.fenced(name)
+        else local.keep(key, entry, invalidations, now, call, raw)
+        return [key, entry] as const
+      }),
+    )
+    this.#parts.timeFill(fillStarted)
+    return new Map(filled)
+  }
+
   async #loadAndFill(
     key: string,
     loader: Loader<T>,
@@ -204,6 +392,13 @@ export class ClusterLoader<T> {
     local.keep(key, entry, invalidations, now, call, raw)
     return entry
   }
+}
+
+type FencedItem = BatchItem & { fence?: Fence }
+
+/** A single-key loader over a batch loader: for a refresh, or a key a batch could not wait for. */
+export function loadOne<T>(batchLoader: BatchLoader<T>, id: string): Loader<T> {
+  return async () => (await batchLoader([id])).get(id)
 }
 
 /** How long a generation made for one load lives: a load that outlasts it is not stored. */

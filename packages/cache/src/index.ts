@@ -31,6 +31,7 @@ export {
   LateTimeoutError,
 } from './redis-guard.js'
 export type {
+  BatchLoader,
   CacheLookup,
   CacheObserver,
   CacheOperation,

@@ -9,6 +9,12 @@ import type { CircuitBreakerOptions, CircuitStateName } from './redis-guard.js'
 export type Loader<T> = () => Promise<T | undefined>
 
 /**
+ * Loads several values in one go (one query): answers each id it found; an id left out of the
+ * map means "no such thing" for that id, cached as a single read's would be.
+ */
+export type BatchLoader<T> = (ids: readonly string[]) => Promise<ReadonlyMap<string, T>>
+
+/**
  * How a read was answered: `hit` from a tier while fresh; `stale` from a tier after its fresh
  * period (a refresh runs in the background) or because the loader failed (fail-safe);
  * `miss` when this read waited for a load (its own or one it joined).

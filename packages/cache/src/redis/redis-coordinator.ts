@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
-import type { RedisClient } from './client.js'
+import { isCluster, type RedisClient } from './client.js'
 import { coreScript, defineScript, type ScriptCall } from './scripts.js'
 
-const acquireScript = coreScript('acquire.lua', { name: 'cacheAcquire', numberOfKeys: 3 })
+const acquireScript = coreScript('acquire.lua', { name: 'cacheAcquireMany', numberOfKeys: 'any' })
 const fillScript = coreScript('fill.lua', { name: 'cacheFill', numberOfKeys: 3 })
 const invalidateScript = coreScript('invalidate.lua', { name: 'cacheInvalidate', numberOfKeys: 3 })
 const releaseScript = coreScript('release.lua', { name: 'cacheRelease', numberOfKeys: 1 })
@@ -57,6 +57,17 @@ export class RedisCoordinator {
     return (await this.#redis.get(key)) ?? undefined
   }
 
+  /**
+   * Several entries in one round trip: one MGET on a single Redis; on a Cluster, where one
+   * command may not span slots, a GET per key sent together (ioredis routes each to its node).
+   */
+  async readMany(keys: readonly string[]): Promise<(string | undefined)[]> {
+    const replies = isCluster(this.#redis)
+      ? await Promise.all(keys.map((key) => this.#redis.get(key)))
+      : await this.#redis.mget(...keys)
+    return replies.map((raw) => raw ?? undefined)
+  }
+
   /** `generationTtlMs`: how long a generation created for a key that had none lives. */
   async acquire(
     key: string,
@@ -65,22 +76,33 @@ export class RedisCoordinator {
     mode: LeaseMode,
     generationTtlMs: number,
   ): Promise<Acquired> {
-    const reply = await this.#acquire(keysOf(key), [
-      token,
-      leaseMs,
-      mode,
-      generationTtlMs,
-      this.#unique,
-    ])
-    if (!Array.isArray(reply) || reply.length !== 3) {
-      throw new TypeError(`acquire.lua answered ${JSON.stringify(reply)} for ${key}`)
-    }
-    const [raw, generation, leased] = reply as [unknown, unknown, unknown]
-    return {
-      raw: typeof raw === 'string' ? raw : undefined,
-      generation: String(generation),
-      leased: leased === 1,
-    }
+    const [acquired] = await this.acquireMany([key], token, leaseMs, mode, generationTtlMs)
+    return acquired as Acquired
+  }
+
+  /**
+   * `acquire` for several keys, under one token: one script call on a single Redis; on a
+   * Cluster one per key (an entry's triple shares a slot, two entries rarely do), sent together.
+   */
+  async acquireMany(
+    keys: readonly string[],
+    token: string,
+    leaseMs: number,
+    mode: LeaseMode,
+    generationTtlMs: number,
+  ): Promise<Acquired[]> {
+    const args = [token, leaseMs, mode, generationTtlMs, this.#unique]
+    const groups = isCluster(this.#redis) ? keys.map((key) => [key]) : [keys]
+    const replies = await Promise.all(
+      groups.map(async (group) => {
+        const reply = await this.#acquire(group.flatMap(keysOf), args)
+        if (!Array.isArray(reply) || reply.length !== group.length * 3) {
+          throw new TypeError(`acquire.lua answered ${JSON.stringify(reply)} for ${group}`)
+        }
+        return group.map((_, i) => acquiredFrom(reply.slice(i * 3, i * 3 + 3)))
+      }),
+    )
+    return replies.flat()
   }
 
   /** Answers false when the fill was fenced: an invalidation overtook the load. */
@@ -109,5 +131,13 @@ export class RedisCoordinator {
   /** Stores a value the application wrote, fencing the loads under way (set.lua). */
   async set(key: string, raw: string, ttlMs: number, generationTtlMs: number): Promise<void> {
     await this.#set(keysOf(key), [raw, ttlMs, generationTtlMs, randomUUID(), this.#unique])
+  }
+}
+
+function acquiredFrom([raw, generation, leased]: unknown[]): Acquired {
+  return {
+    raw: typeof raw === 'string' ? raw : undefined,
+    generation: String(generation),
+    leased: leased === 1,
   }
 }

@@ -4,7 +4,8 @@ import { LUA } from './lua.generated.js'
 export interface LuaScript {
   /** The client method `defineCommand` adds; prefixed so it cannot clash with the app's scripts. */
   name: string
-  numberOfKeys: number
+  /** How many KEYS each call passes; 'any' for a script that takes a list (e.g. one triple per entry). */
+  numberOfKeys: number | 'any'
   lua: string
 }
 
@@ -23,11 +24,14 @@ export function coreScript(file: keyof typeof LUA, options: Omit<LuaScript, 'lua
  * when Redis has lost its script cache, e.g. after a restart) and answers a typed way to call it.
  */
 export function defineScript(redis: RedisClient, script: LuaScript): ScriptCall {
+  const fixed = script.numberOfKeys === 'any' ? undefined : script.numberOfKeys
   if (typeof Reflect.get(redis, script.name) !== 'function') {
-    redis.defineCommand(script.name, { numberOfKeys: script.numberOfKeys, lua: script.lua })
+    // Without numberOfKeys, ioredis takes the count as the first argument of each call.
+    redis.defineCommand(script.name, { numberOfKeys: fixed, lua: script.lua })
   }
   const command = Reflect.get(redis, script.name) as (
     ...args: (string | number)[]
   ) => Promise<unknown>
-  return (keys, args) => command.call(redis, ...keys, ...args)
+  if (fixed !== undefined) return (keys, args) => command.call(redis, ...keys, ...args)
+  return (keys, args) => command.call(redis, keys.length, ...keys, ...args)
 }
