@@ -14,6 +14,7 @@ import {
   UndecodableWrite,
   WriteContention,
 } from '../write-behind/write-refusals.js'
+import { type ProductBatch, readBatch } from './batch-read.js'
 import {
   databaseOrUnavailable,
   databaseUnavailable,
@@ -103,6 +104,14 @@ export class ProductCatalog {
   async read(id: number): Promise<ProductRead> {
     const lookup = await readThrough(this.#products, String(id), this.#loaderOf(id))
     return this.#answerRead(id, lookup)
+  }
+
+  /** Many products in one go (GET /products?ids=): see batch-read.ts. */
+  async readMany(ids: readonly number[]): Promise<ProductBatch> {
+    const batch = await readBatch(this.#products, (cold) => this.#writeBehind.loadMany(cold), ids)
+    // Only ids that exist, as for single reads.
+    for (const product of batch.items) this.#reads.record(product.id)
+    return batch
   }
 
   /**

@@ -45,6 +45,11 @@ export type ApplyOutcome =
 export interface ProductRepository {
   /** Row + review count + average rating; waits DB_EXTRA_LATENCY_MS after the query has read. */
   findById(id: number): Promise<ProductRecord | undefined>
+  /**
+   * The rows of these ids that exist, with their review aggregates, in one query (in no
+   * particular order); waits DB_EXTRA_LATENCY_MS after it, as findById does.
+   */
+  findByIds(ids: readonly number[]): Promise<ProductRecord[]>
   /** The id of the product that has this SKU, if one does (SKUs are unique). */
   skuOwner(sku: string): Promise<number | undefined>
   list(options: { afterId?: number; limit: number }): Promise<ProductPage>
@@ -114,6 +119,16 @@ export function createProductRepository(
         : undefined
       if (extraLatencyMs > 0) await sleep(extraLatencyMs)
       return row === undefined ? undefined : toRecord(row)
+    },
+
+    async findByIds(ids) {
+      const storable = [...new Set(ids.filter(isStorableId))]
+      const rows =
+        storable.length > 0
+          ? await selectRecords().where('products.id', 'in', storable).execute()
+          : []
+      if (extraLatencyMs > 0) await sleep(extraLatencyMs)
+      return rows.map(toRecord)
     },
 
     async skuOwner(sku) {

@@ -3,6 +3,7 @@ import type { ProductRepository } from './product-repository.js'
 /** The repository's calls, by what they do: a closed set, so it can label a metric. */
 export type RepositoryOperation =
   | 'find_product'
+  | 'find_products'
   | 'find_sku_owner'
   | 'list_products'
   | 'create_product'
@@ -28,6 +29,7 @@ export function timedRepository(
   }
   return {
     findById: (id) => timed('find_product', () => repository.findById(id)),
+    findByIds: (ids) => timed('find_products', () => repository.findByIds(ids)),
     skuOwner: (sku) => timed('find_sku_owner', () => repository.skuOwner(sku)),
     list: (options) => timed('list_products', () => repository.list(options)),
     create: (fields) => timed('create_product', () => repository.create(fields)),

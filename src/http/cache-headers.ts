@@ -1,4 +1,5 @@
 import type { FastifyReply } from 'fastify'
+import type { BatchCacheOutcome } from '../catalog/batch-read.js'
 import type { CacheOutcome } from '../catalog/product-catalog.js'
 
 const X_CACHE = { hit: 'HIT', stale: 'STALE', miss: 'MISS' } as const
@@ -11,15 +12,30 @@ const X_CACHE = { hit: 'HIT', stale: 'STALE', miss: 'MISS' } as const
 export function sendCacheHeaders(reply: FastifyReply, cache: CacheOutcome, graceSeconds: number) {
   reply.header('x-cache', X_CACHE[cache.status])
   if (cache.tier) reply.header('x-cache-tier', cache.tier)
-  const maxAge = Math.max(0, Math.floor((cache.freshUntil - Date.now()) / 1000))
+  sendCacheControl(reply, cache.freshUntil, graceSeconds)
+}
+
+/** The same for a batch read: X-Cache HIT, MISS or MIXED; fresh as long as all its entries are. */
+export function sendBatchCacheHeaders(
+  reply: FastifyReply,
+  cache: BatchCacheOutcome,
+  graceSeconds: number,
+) {
+  reply.header('x-cache', cache.status)
+  sendCacheControl(reply, cache.freshUntil, graceSeconds)
+}
+
+function sendCacheControl(reply: FastifyReply, freshUntil: number, graceSeconds: number) {
+  const maxAge = Math.max(0, Math.floor((freshUntil - Date.now()) / 1000))
   reply.header('cache-control', `public, max-age=${maxAge}, stale-while-revalidate=${graceSeconds}`)
 }
 
 export const cacheHeaderSchemas = {
   'x-cache': {
     type: 'string',
-    enum: ['HIT', 'STALE', 'MISS'],
-    description: 'HIT: fresh from a cache tier; STALE: served while refreshed; MISS: loaded',
+    enum: ['HIT', 'STALE', 'MISS', 'MIXED'],
+    description:
+      'HIT: fresh from a cache tier; STALE: served while refreshed; MISS: loaded. A batch read (?ids=): HIT when every id came from a cache tier, MISS when every one was loaded, MIXED otherwise',
   },
   'x-cache-tier': {
     type: 'string',

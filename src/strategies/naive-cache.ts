@@ -1,4 +1,5 @@
 import type {
+  BatchLoader,
   CacheLookup,
   CacheObserver,
   CacheOptions,
@@ -68,14 +69,50 @@ export class NaiveCache<T> implements ReadThroughCache<T> {
   async getOrSet(id: string, loader: Loader<T>): Promise<CacheLookup<T>> {
     const key = this.keyFor(id)
     const raw = await this.#timed('get', () => this.#call('get', () => this.#redis.get(key)))
-    const cached = raw ? parse(raw) : undefined
-    if (cached && 'value' in cached && this.#validate(cached.value)) {
-      this.#observer.hit?.(this.name, 'l2')
-      return { value: cached.value as T, status: 'hit', tier: 'l2', freshUntil: cached.freshUntil }
-    }
+    const hit = this.#hit(raw ?? null)
+    if (hit) return hit
     this.#observer.miss?.(this.name)
     this.#observer.load?.(this.name)
-    const value = await loader()
+    return this.#store(key, await loader())
+  }
+
+  /** MGET, then one loader call for the misses and a SET each: no lease, no fence. */
+  async getMany(ids: readonly string[], loader: BatchLoader<T>): Promise<CacheLookup<T>[]> {
+    const unique = [...new Set(ids)]
+    const keys = unique.map((id) => this.keyFor(id))
+    const raws = await this.#timed('get', () => this.#call('get', () => this.#redis.mget(...keys)))
+    const answers = new Map<string, CacheLookup<T>>()
+    const missing: number[] = []
+    unique.forEach((id, i) => {
+      const hit = this.#hit(raws?.[i] ?? null)
+      if (hit) answers.set(id, hit)
+      else missing.push(i)
+    })
+    if (missing.length > 0) {
+      for (const _ of missing) {
+        this.#observer.miss?.(this.name)
+        this.#observer.load?.(this.name)
+      }
+      const values = await loader(missing.map((i) => unique[i] as string))
+      await Promise.all(
+        missing.map(async (i) => {
+          const id = unique[i] as string
+          answers.set(id, await this.#store(keys[i] as string, values.get(id)))
+        }),
+      )
+    }
+    return ids.map((id) => answers.get(id) as CacheLookup<T>)
+  }
+
+  #hit(raw: string | null): CacheLookup<T> | undefined {
+    const cached = raw ? parse(raw) : undefined
+    if (!(cached && 'value' in cached && this.#validate(cached.value))) return undefined
+    this.#observer.hit?.(this.name, 'l2')
+    return { value: cached.value as T, status: 'hit', tier: 'l2', freshUntil: cached.freshUntil }
+  }
+
+  /** SET with a TTL; never "no such thing" (naive caches only what exists). */
+  async #store(key: string, value: T | undefined): Promise<CacheLookup<T>> {
     const storedAt = Date.now()
     const freshUntil = storedAt + this.#ttlMs
     if (value !== undefined) {

@@ -1,4 +1,4 @@
-import type { CacheLookup, Loader } from '@caching-strategies/cache'
+import type { BatchLoader, CacheLookup, Loader } from '@caching-strategies/cache'
 import type { ReadThroughCache } from './read-through-cache.js'
 
 /** No cache at all: every read runs the loader. The baseline for benchmarks (`CACHE_STRATEGY=none`). */
@@ -20,6 +20,12 @@ export class NoCache<T> implements ReadThroughCache<T> {
 
   async getOrSet(_id: string, loader: Loader<T>): Promise<CacheLookup<T>> {
     return { value: await loader(), status: 'miss', freshUntil: Date.now() }
+  }
+
+  async getMany(ids: readonly string[], loader: BatchLoader<T>): Promise<CacheLookup<T>[]> {
+    const values = await loader([...new Set(ids)])
+    const now = Date.now()
+    return ids.map((id) => ({ value: values.get(id), status: 'miss', freshUntil: now }))
   }
 
   async delete(): Promise<void> {}

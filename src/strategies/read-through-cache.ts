@@ -1,4 +1,4 @@
-import type { CacheLookup, Loader } from '@caching-strategies/cache'
+import type { BatchLoader, CacheLookup, Loader } from '@caching-strategies/cache'
 
 /**
  * Every strategy (`full`, `naive`, `none`) answers to this, so callers never change when the
@@ -11,6 +11,8 @@ export interface ReadThroughCache<T> {
   close(): Promise<void>
   keyFor(id: string): string
   getOrSet(id: string, loader: Loader<T>): Promise<CacheLookup<T>>
+  /** getOrSet for many ids, answered in their order; one batch loader call for what it loads. */
+  getMany(ids: readonly string[], loader: BatchLoader<T>): Promise<CacheLookup<T>[]>
   /**
    * What this process's memory (L1) holds, answered without a promise: a hit, or a stale value
    * while a refresh runs; undefined: call getOrSet. Counted and refreshed exactly as getOrSet

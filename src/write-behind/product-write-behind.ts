@@ -129,6 +129,29 @@ export class ProductWriteBehind {
   }
 
   /**
+   * `load` for several ids: their pending states (one HGET each, all in flight at once), then
+   * one query for the others. Answers the products that exist, by id.
+   */
+  async loadMany(ids: readonly number[]): Promise<Map<number, Product>> {
+    let pending: (Product | undefined)[] = []
+    try {
+      pending = await Promise.all(ids.map((id) => this.#pending.stateOf(id)))
+    } catch (error) {
+      this.#onError(error, 'read the pending writes of a batch')
+    }
+    const found = new Map<number, Product>()
+    ids.forEach((id, index) => {
+      const state = pending[index]
+      if (state) found.set(id, state)
+    })
+    const rest = ids.filter((id) => !found.has(id))
+    if (rest.length > 0) {
+      for (const row of await this.#repository.findByIds(rest)) found.set(row.id, row)
+    }
+    return found
+  }
+
+  /**
    * Rows as reads must see them: each replaced by its pending state when it has one (one HGET
    * per row, all in flight at once), so a list page shows a deferred write from its 202 on, as
    * a product read does. With Redis unreachable, the rows as they are.

@@ -21,7 +21,8 @@ function mulberry32(seed: number) {
 }
 
 /**
- * Readers, writers and invalidators on every instance at once, against a database whose reads
+ * Readers (one product, or a batch of several: GET /products?ids=), writers and invalidators
+ * on every instance at once, against a database whose reads
  * answer 20 ms late (a snapshot from before a write can arrive after it). Then quiet; then every
  * instance reads every product, and each answer older than the last acknowledged write counts.
  */
@@ -37,8 +38,12 @@ async function staleAfterRace(cluster: TestCluster, seed: number) {
       const app = pick(cluster.apps)
       const id = pick(PRODUCTS)
       const roll = random()
-      if (roll < 0.7) {
+      if (roll < 0.35) {
         const response = await app.inject({ method: 'GET', url: `/products/${id}` })
+        expect(response.statusCode).toBe(200)
+      } else if (roll < 0.7) {
+        const ids = [id, pick(PRODUCTS), pick(PRODUCTS), pick(PRODUCTS)].join(',')
+        const response = await app.inject({ method: 'GET', url: `/products?ids=${ids}` })
         expect(response.statusCode).toBe(200)
       } else if (roll < 0.9) {
         const response = await app.inject({
@@ -64,13 +69,18 @@ async function staleAfterRace(cluster: TestCluster, seed: number) {
   await sleep(QUIET_MS)
 
   const stale: string[] = []
+  const check = (instance: number, how: string, id: number, version: number) => {
+    const expected = acknowledged.get(id) ?? 1
+    if (version !== expected)
+      stale.push(`instance ${instance} ${how} ${id}: v${version} < v${expected}`)
+  }
   for (const [instance, app] of cluster.apps.entries()) {
     for (const id of PRODUCTS) {
       const { data } = (await app.inject({ method: 'GET', url: `/products/${id}` })).json()
-      const expected = acknowledged.get(id) ?? 1
-      if (data.version !== expected)
-        stale.push(`instance ${instance} product ${id}: v${data.version} < v${expected}`)
+      check(instance, 'product', id, data.version)
     }
+    const batch = await app.inject({ method: 'GET', url: `/products?ids=${PRODUCTS.join(',')}` })
+    for (const product of batch.json().items) check(instance, 'batch', product.id, product.version)
   }
   return stale
 }
@@ -87,7 +97,7 @@ describe('a randomized race of reads, writes and invalidations on 3 instances', 
     const stale = await staleAfterRace(cluster, 42)
     const fenced = await cluster.total('cache_fenced_fills_total{cache="product"}')
     console.info(
-      `race, full strategy: ${stale.length} stale of ${3 * PRODUCTS.length} product×instance pairs; ${fenced} fills fenced`,
+      `race, full strategy: ${stale.length} stale of ${6 * PRODUCTS.length} reads after the race (single and batch); ${fenced} fills fenced`,
     )
     expect(stale).toEqual([])
   })
@@ -101,7 +111,7 @@ describe('a randomized race of reads, writes and invalidations on 3 instances', 
       cluster = await startCluster(3, { DB_EXTRA_LATENCY_MS: '20', CACHE_STRATEGY: 'naive' })
       stale = await staleAfterRace(cluster, seed)
       console.info(
-        `race, naive strategy (seed ${seed}): ${stale.length} stale of ${3 * PRODUCTS.length} product×instance pairs`,
+        `race, naive strategy (seed ${seed}): ${stale.length} stale of ${6 * PRODUCTS.length} reads after the race (single and batch)`,
       )
       if (stale.length > 0) break
     }

@@ -39,3 +39,46 @@ describe('a cold-key stampede on 3 instances', () => {
     expect(loads).toBeGreaterThan(100)
   })
 })
+
+/** 300 overlapping batches of the same 50 cold products (20 to 50 ids each), over 3 instances. */
+async function batchStampede(cluster: TestCluster) {
+  const ids = Array.from({ length: 50 }, (_, i) => i + 1)
+  const responses = await Promise.all(
+    Array.from({ length: 300 }, (_, n) => {
+      const start = (n * 7) % ids.length
+      const batch = [...ids.slice(start), ...ids.slice(0, start)].slice(0, 20 + (n % 31))
+      const url = `/products?ids=${(n % 2 ? batch.reverse() : batch).join(',')}`
+      return cluster.apps[n % cluster.apps.length]?.inject({ method: 'GET', url })
+    }),
+  )
+  for (const response of responses) {
+    expect(response?.statusCode).toBe(200)
+    expect(response?.json().missing).toEqual([])
+  }
+  return cluster.total('cache_loads_total{cache="product"}')
+}
+
+describe('a cold-key stampede of batch reads on 3 instances', () => {
+  let cluster: TestCluster | undefined
+  afterEach(async () => {
+    await cluster?.close()
+    cluster = undefined
+  })
+  const batchEnv = { ...env, SEED_PRODUCTS: '50' }
+
+  it('loads each of the 50 products exactly once in the whole cluster', async () => {
+    cluster = await startCluster(3, batchEnv)
+    const loads = await batchStampede(cluster)
+    console.info(
+      `batch stampede, full strategy: ${loads} products loaded for 300 batches of 50 ids`,
+    )
+    expect(loads).toBe(50) // each was loaded, so 50 means each once
+  })
+
+  it('loads them again and again with CACHE_STRATEGY=naive', async () => {
+    cluster = await startCluster(3, { ...batchEnv, CACHE_STRATEGY: 'naive' })
+    const loads = await batchStampede(cluster)
+    console.info(`batch stampede, naive strategy: ${loads} products loaded for 300 batches`)
+    expect(loads).toBeGreaterThan(100)
+  })
+})

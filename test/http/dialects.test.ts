@@ -30,4 +30,13 @@ describe.each(testDialects)('the cache flow end to end on $name', (dialect) => {
     expect(fresh.json().data).toMatchObject({ name: `Renamed on ${dialect.name}`, version: 2 })
     expect((await read(10)).headers['x-cache']).toBe('HIT')
   })
+  it('reads a batch in one query: the rows and their review aggregates, the order asked', async () => {
+    const response = await t.app.inject({ method: 'GET', url: '/products?ids=12,999999,11,12' })
+    expect(response.statusCode).toBe(200)
+    const { items, missing } = response.json()
+    expect(items.map(({ id }: { id: number }) => id)).toEqual([12, 11, 12])
+    expect(items[1].review_count).toBeGreaterThan(0)
+    expect(missing).toEqual([999999])
+    expect(response.headers['x-cache']).toBe('MISS')
+  })
 })

@@ -28,6 +28,7 @@ const CLOSED_LABELS: Record<string, readonly string[]> = {
   operation: [
     // db_query_duration_seconds
     'find_product',
+    'find_products',
     'find_sku_owner',
     'list_products',
     'create_product',

@@ -43,6 +43,7 @@ type Found<T> = { entry: Entry<T>; tier: CacheTier }
  * - Invalidations (delete, version bump, tags) go to Redis and over the bus to every L1.
  */
 export class Cache<T> {
+  /** The `name` option: the first segment of its keys, and its label in observer calls. */
   readonly name: string
   readonly #options: ResolvedCacheOptions<T>
   readonly #redis: CacheOptions<T>['redis']
@@ -147,6 +148,10 @@ export class Cache<T> {
     await this.#shared.start()
   }
 
+  /**
+   * Stops its timers and listeners and the background retries. The Redis client, the bus and
+   * the MemoryTier are the caller's: close them after every cache using them. Call it once.
+   */
   async close(): Promise<void> {
     this.#retries.close()
     for (const stop of this.#stopListening) stop()

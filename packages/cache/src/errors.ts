@@ -5,6 +5,7 @@
  */
 export type CacheErrorCode = 'LOADER_TIMEOUT' | 'REDIS_UNAVAILABLE'
 
+/** The base of the errors the cache itself throws. */
 export abstract class CacheError extends Error {
   abstract readonly code: CacheErrorCode
 }

@@ -1,6 +1,13 @@
 // The package's public API: everything a service needs to cache with it, nothing of its insides.
 
-export type { InvalidationBusOptions } from './bus/bus-options.js'
+export type { BusMessage, BusRejectReason } from './bus/bus-message.js'
+export type {
+  BusDropReason,
+  BusLossReason,
+  BusObserver,
+  InvalidationBusOptions,
+} from './bus/bus-options.js'
+export type { BusMessageHandler, MessagesLostHandler } from './bus/invalidation-bus.js'
 export { InvalidationBus } from './bus/invalidation-bus.js'
 export { Cache } from './cache.js'
 export {
@@ -20,6 +27,7 @@ export {
   masterConnections,
   type RedisClient,
   type RedisClientOptions,
+  type RedisCredentials,
   type RedisTarget,
 } from './redis/client.js'
 export { defineScript, type LuaScript, type ScriptCall } from './redis/scripts.js'

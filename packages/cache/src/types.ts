@@ -26,6 +26,7 @@ export type CacheTier = 'l1' | 'l2'
 export interface CacheLookup<T> {
   /** undefined: there is no such thing (and that, too, may have come from the cache). */
   value: T | undefined
+  /** How it was answered: hit, stale or miss (see LookupStatus). */
   status: LookupStatus
   /** The tier that answered a hit or a stale read. */
   tier?: CacheTier
@@ -56,10 +57,16 @@ export type RedisCommand =
 /** What the core does to a tier: read an entry, store one, drop some. */
 export type TierOperation = 'get' | 'set' | 'delete'
 
-/** Hooks the application wires to its metrics and logs; the core stays free of both. */
+/**
+ * Hooks the application wires to its metrics and logs; the core stays free of both. They run
+ * inline on the read path: keep them cheap, and never let one throw (a throw fails the call).
+ */
 export interface CacheObserver {
+  /** A read answered fresh from a tier. */
   hit?(cache: string, tier: CacheTier): void
+  /** A read answered stale from a tier (a refresh runs, or the loader failed). */
   stale?(cache: string, tier: CacheTier): void
+  /** A read found nothing usable in any tier (getOrSet then loads or waits for a load). */
   miss?(cache: string): void
   /** The loader ran. */
   load?(cache: string): void
@@ -203,5 +210,6 @@ export interface CacheOptions<T> {
    * keeping them apart prevents. @default 1000
    */
   absentL1MaxItems?: number | 'shared'
+  /** Hooks for metrics and logs. @default none */
   observer?: CacheObserver
 }

@@ -4,9 +4,10 @@ import { Type } from 'typebox'
  * Digits for 1..2147483647 (the int4 range of the id column), spelled out digit by digit so
  * the bound is checked by validation like everything else.
  */
-const INT4_POSITIVE =
-  '^(?:[1-9][0-9]{0,8}|1[0-9]{9}|20[0-9]{8}|21[0-3][0-9]{7}|214[0-6][0-9]{6}|2147[0-3][0-9]{5}' +
-  '|21474[0-7][0-9]{4}|214748[0-2][0-9]{3}|2147483[0-5][0-9]{2}|21474836[0-3][0-9]|214748364[0-7])$'
+export const INT4_POSITIVE_DIGITS =
+  '(?:[1-9][0-9]{0,8}|1[0-9]{9}|20[0-9]{8}|21[0-3][0-9]{7}|214[0-6][0-9]{6}|2147[0-3][0-9]{5}' +
+  '|21474[0-7][0-9]{4}|214748[0-2][0-9]{3}|2147483[0-5][0-9]{2}|21474836[0-3][0-9]|214748364[0-7])'
+const INT4_POSITIVE = `^${INT4_POSITIVE_DIGITS}$`
 
 /**
  * Ids travel as strings of digits and are turned into numbers by the route. TypeBox's lenient

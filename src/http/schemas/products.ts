@@ -5,7 +5,7 @@ import {
   ProductSchema,
   TEXT_LENGTHS,
 } from '../../catalog/product.js'
-import { IdString } from './common.js'
+import { IdString, INT4_POSITIVE_DIGITS } from './common.js'
 import { MULTI_LINE_TEXT, SINGLE_LINE_TEXT } from './stored-text.js'
 
 export { ProductFieldsSchema, ProductPageSchema, ProductSchema }
@@ -36,6 +36,9 @@ export const ProductPatchSchema = Type.Partial(ProductWriteSchema, {
   minProperties: 1,
 })
 
+/** The most ids one batch read may ask for. */
+export const MAX_BATCH_IDS = 100
+
 export const ProductListQuery = Type.Object(
   {
     cursor: Type.Optional({ ...IdString, description: 'next_cursor of the previous page' }),
@@ -43,12 +46,25 @@ export const ProductListQuery = Type.Object(
       Type.String({
         pattern: '^(?:[1-9]|[1-9][0-9]|100)$',
         'x-pattern-message': 'must be a whole number from 1 to 100',
-        default: '20',
+        description: 'Products per page (default 20)',
+      }),
+    ),
+    ids: Type.Optional(
+      Type.String({
+        pattern: `^${INT4_POSITIVE_DIGITS}(?:,${INT4_POSITIVE_DIGITS}){0,${MAX_BATCH_IDS - 1}}$`,
+        'x-pattern-message': `must be 1 to ${MAX_BATCH_IDS} ids separated by commas, each a whole number from 1 to 2147483647`,
+        description: `A batch read instead of a page: up to ${MAX_BATCH_IDS} ids, e.g. 1,2,3. Answers the products in the order asked and the ids that are no product; not combined with cursor or limit.`,
+        examples: ['1,2,3'],
       }),
     ),
   },
   { additionalProperties: false },
 )
+
+export const ProductBatchSchema = Type.Object({
+  items: Type.Array(ProductSchema, { description: 'The products, in the order asked' }),
+  missing: Type.Array(Type.Integer(), { description: 'The ids asked that are no product' }),
+})
 
 export const IfMatchHeaders = Type.Object({
   'if-match': Type.Optional(

@@ -39,7 +39,7 @@ export type MessagesLostHandler = (reason: BusLossReason) => void
  * overtakes the failed message; P judges silence whenever one of its own messages comes back,
  * which its heartbeats make happen every heartbeatMs; and should W get through again after
  * dropping the message, the number on what it sends next shows the gap. With the defaults: 4 s
- * after the failure, where it used to be L1_TTL_SECONDS. With `heartbeatMs: 0`, P learns only
+ * after the failure, instead of the L1 entry's whole TTL. With `heartbeatMs: 0`, P learns only
  * when W next gets a message through, if ever. A P whose subscription hears nothing while it looks
  * connected finds out within peerSilenceMs + 2 × heartbeatMs, runs its handlers and reconnects.
  *

@@ -4,7 +4,7 @@ import { reconnectDelayMs } from '../redis/client.js'
 /**
  * How the subscriber connection differs from the publisher it is duplicated from (same host,
  * credentials, TLS…). What they add up to (re-subscribing through restarts and flapping
- * connections, closing at once) is checked against real redis-servers in test/cache/bus*.test.ts.
+ * connections, closing at once) is checked against real redis-servers in packages/cache/test/bus*.test.ts.
  */
 const SUBSCRIBER_OPTIONS = {
   // The bus subscribes again itself on every 'ready' and awaits the reply, its only sign that

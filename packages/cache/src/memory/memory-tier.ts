@@ -95,12 +95,12 @@ export class MemoryTier {
     this.#lru?.clear()
   }
 
-  /** For the cache_l1_entries gauge; includes expired entries not yet dropped. */
+  /** How many entries it holds, e.g. for a gauge; includes expired entries not yet dropped. */
   get entries(): number {
     return this.#lru?.size ?? 0
   }
 
-  /** For the cache_l1_bytes gauge; includes expired entries not yet dropped. */
+  /** Their estimated size in bytes, e.g. for a gauge; includes expired entries not yet dropped. */
   get bytes(): number {
     return this.#lru?.calculatedSize ?? 0
   }

@@ -42,7 +42,7 @@ export interface RedisClientOptions {
  * (a failover's redirections are retried by ioredis for about 1.6 s, then fail). On Sentinel it
  * asks the sentinels for the master, and switches as soon as they announce a new one.
  *
- * test/cache/redis-client.test.ts checks each of these behaviours against a real Redis.
+ * packages/cache/test/redis-client.test.ts checks each of these behaviours against a real Redis.
  */
 export function createRedisClient(url: string, options: RedisClientOptions): Redis
 export function createRedisClient(target: RedisTarget, options: RedisClientOptions): RedisClient
@@ -78,7 +78,7 @@ export function cacheConnectionOptions(options: RedisClientOptions): RedisOption
 
 /**
  * A client for `target` with `options` on every connection to a data node: the one function
- * that knows how each topology is reached, for the cache's connections and the queue's alike.
+ * that knows how each topology is reached, for the cache's connections and any other the application opens.
  */
 export function connect(target: RedisTarget, options: RedisOptions): RedisClient {
   switch (target.mode) {

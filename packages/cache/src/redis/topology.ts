@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis'
 import { isCluster, type RedisClient } from './client.js'
 
-/** What a client is connected to, as operators name it: for /health, /stats and the dashboard. */
+/** What a client is connected to, as operators name it (e.g. for a health check or a dashboard). */
 export interface RedisTopology {
   mode: 'standalone' | 'cluster' | 'sentinel'
   /** `host:port` of the master(s) the client writes to now (the Cluster's, from its slot map). */

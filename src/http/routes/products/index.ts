@@ -2,7 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply } from 'fastify'
 import { Type } from 'typebox'
 import type { ProductRead } from '../../../catalog/product-catalog.js'
-import { cacheHeaderSchemas, sendCacheHeaders } from '../../cache-headers.js'
+import { AppError } from '../../../errors.js'
+import { cacheHeaderSchemas, sendBatchCacheHeaders, sendCacheHeaders } from '../../cache-headers.js'
 import { CachedBodies, JSON_UTF8 } from '../../cached-bodies.js'
 import { clientHasVersion, etagOf, expectedVersionFrom } from '../../if-match.js'
 import { PREFERENCE_APPLIED, prefersRespondAsync } from '../../prefer.js'
@@ -10,6 +11,7 @@ import { adminSecurity, IdParams, problemResponses } from '../../schemas/common.
 import {
   IfMatchHeaders,
   IfNoneMatchHeaders,
+  ProductBatchSchema,
   ProductListQuery,
   ProductPageSchema,
   ProductPatchSchema,
@@ -32,16 +34,27 @@ const productRoutes: FastifyPluginAsyncTypebox<{ graceSeconds: number }> = async
     {
       schema: {
         tags,
-        summary: 'List products, by id, a page at a time',
+        summary: 'List products, by id, a page at a time; or read many by id (?ids=1,2,3)',
         querystring: ProductListQuery,
         response: {
-          200: { ...ProductPageSchema, headers: cacheHeaderSchemas },
+          200: {
+            ...Type.Union([ProductPageSchema, ProductBatchSchema]),
+            headers: cacheHeaderSchemas,
+          },
           ...problemResponses(400, 503),
         },
       },
     },
     async (request, reply) => {
-      const { cursor, limit = '20' } = request.query
+      const { cursor, limit = '20', ids } = request.query
+      if (ids !== undefined) {
+        if (cursor !== undefined || request.query.limit !== undefined) {
+          throw new AppError('validation_failed', 'ids cannot be combined with cursor or limit')
+        }
+        const batch = await catalog.readMany(ids.split(',').map(Number))
+        sendBatchCacheHeaders(reply, batch.cache, graceSeconds)
+        return { items: batch.items, missing: batch.missing }
+      }
       const { page, cache } = await catalog.list(cursor ? Number(cursor) : undefined, Number(limit))
       sendCacheHeaders(reply, cache, graceSeconds)
       return page
