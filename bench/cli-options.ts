@@ -7,6 +7,7 @@ export const SCENARIO_NAMES = [
   'expiry',
   'read-write-mix',
   'redis-outage',
+  'library',
 ] as const
 export type ScenarioName = (typeof SCENARIO_NAMES)[number]
 

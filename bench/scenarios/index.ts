@@ -1,6 +1,7 @@
 import type { ScenarioName } from '../cli-options.js'
 import { expiry } from './expiry.js'
 import { hotKey } from './hot-key.js'
+import { library } from './library.js'
 import { readWriteMix } from './read-write-mix.js'
 import { redisOutage } from './redis-outage.js'
 import type { Scenario } from './scenario.js'
@@ -15,4 +16,5 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
   expiry,
   'read-write-mix': readWriteMix,
   'redis-outage': redisOutage,
+  library,
 }
