@@ -110,6 +110,21 @@ export const ConfigSchema = Type.Object({
   LEASE_WAIT_MS: Type.Integer({ minimum: 1, maximum: 60_000, default: 1000 }),
   LOADER_TIMEOUT_MS: Type.Integer({ minimum: 1, maximum: 120_000, default: 3000 }),
   CACHE_KEY_VERSION: Type.Integer({ minimum: 1, default: 1 }),
+  /**
+   * The consistency monitor: after each write (made here or elsewhere), check at these delays
+   * (ms, comma-separated) that neither L1 nor Redis still holds an older version of the product,
+   * and repair what does. `none`: no such checks.
+   */
+  CONSISTENCY_CHECK_DELAYS_MS: Type.String({
+    pattern: '^(?:none|[0-9]{1,7}(?:,[0-9]{1,7}){0,9})$',
+    default: '1000,10000',
+    patternMessage: 'must be up to 10 delays in milliseconds separated by commas, or none',
+  }),
+  /**
+   * The consistency monitor: how many cache answers per second this instance compares with the
+   * database, off the request path (a rate the database does not notice); 0 turns sampling off.
+   */
+  CONSISTENCY_SAMPLE_PER_SEC: Type.Number({ minimum: 0, maximum: 1000, default: 2 }),
   /** Every key the service writes, the queue's included, starts with it (or with `{` and it). */
   REDIS_KEY_PREFIX: Type.String({
     pattern: '^[^{}]*$',

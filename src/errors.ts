@@ -25,8 +25,11 @@ export const ERRORS = {
 
 export type ErrorCode = keyof typeof ERRORS
 
-/** A dependency that failed a request usually answers again within a second or two. */
-const DEFAULT_RETRY_AFTER_SECONDS = 1
+/**
+ * A dependency that failed a request usually answers again within a second or two: the
+ * Retry-After of every 503 that does not say otherwise (/ready's and a closing server's too).
+ */
+export const DEFAULT_RETRY_AFTER_SECONDS = 1
 
 export class AppError extends Error {
   override readonly name = 'AppError'

@@ -117,6 +117,19 @@ export function createMetrics() {
       labelNames: ['reason'],
       registers,
     }),
+    cacheConsistencyChecks: new Counter<'cache' | 'kind' | 'result'>({
+      name: 'cache_consistency_checks_total',
+      help: 'Consistency monitor checks, by cache, kind (invalidation: after a write; sample: a cache answer compared with the database) and result (consistent, stale)',
+      labelNames: ['cache', 'kind', 'result'],
+      registers,
+    }),
+    cacheConsistencyStaleAge: new Histogram<'cache'>({
+      name: 'cache_consistency_stale_age_seconds',
+      help: 'How long a stale entry the consistency monitor found had been wrong (since the write it missed)',
+      labelNames: ['cache'],
+      buckets: [0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600, 14_400],
+      registers,
+    }),
     cacheCircuitState: new Gauge({
       name: 'cache_circuit_state',
       help: 'Redis circuit breaker: 0 closed (calling Redis), 1 half-open (probing), 2 open (not calling)',
@@ -233,6 +246,16 @@ export function exportCacheSeries(metrics: Metrics, caches: readonly CacheName[]
     }
     for (const operation of CACHE_OPERATIONS) metrics.cacheErrors.inc({ cache, operation }, 0)
   }
+}
+
+/** The consistency monitor's series, at 0 from start-up like the caches'. */
+export function exportConsistencySeries(metrics: Metrics, cache: CacheName): void {
+  for (const kind of ['invalidation', 'sample']) {
+    for (const result of ['consistent', 'stale']) {
+      metrics.cacheConsistencyChecks.inc({ cache, kind, result }, 0)
+    }
+  }
+  metrics.cacheConsistencyStaleAge.zero({ cache })
 }
 
 /** The cache core's events as metrics; `onError` is for logging. */

@@ -18,12 +18,15 @@ import {
 import { ProductCatalog } from './catalog/product-catalog.js'
 import { ReadCounter } from './catalog/read-counter.js'
 import { type Config, ConfigError, protectionOn } from './config.js'
+import { ConsistencyMonitor } from './consistency/consistency-monitor.js'
+import { WriteLog } from './consistency/write-log.js'
 import type { Database } from './db/client.js'
 import { createProductRepository } from './db/product-repository.js'
 import { timedRepository } from './db/timed-repository.js'
 import {
   cacheMetricsObserver,
   exportCacheSeries,
+  exportConsistencySeries,
   type Metrics,
   observeMemoryTier,
   observeQueue,
@@ -31,6 +34,7 @@ import {
 } from './metrics.js'
 import { openCatalogQueue } from './queues/catalog-queue.js'
 import { createCache } from './strategies/create-cache.js'
+import type { ReadThroughCache } from './strategies/read-through-cache.js'
 import { PendingWrites } from './write-behind/pending-writes.js'
 import { ProductWriteBehind } from './write-behind/product-write-behind.js'
 import { type Durability, RedisDurability } from './write-behind/redis-durability.js'
@@ -44,6 +48,8 @@ export interface Logger {
 
 export interface Services {
   catalog: ProductCatalog
+  /** Audits the product cache against the database (not on ROLE=worker: it serves no reads). */
+  consistency: ConsistencyMonitor<Product> | undefined
   /** The in-process L1 and the bus that keeps every instance's L1 correct (`full` only). */
   l1: MemoryTier | undefined
   bus: InvalidationBus | undefined
@@ -180,11 +186,23 @@ export async function openServices(
     refuseWithoutHold: protectionOn(config, 'hold-refusal'),
     onError: (error, what) => logger.warn({ err: error }, `write-behind: could not ${what}`),
   })
+  const consistency =
+    config.ROLE === 'worker'
+      ? undefined
+      : openConsistencyMonitor(
+          config,
+          { products, writeBehind, redis: deps.redis },
+          metrics,
+          logger,
+        )
+  if (consistency) closers.push(async () => consistency.stop())
   const catalog = new ProductCatalog(repository, { products, pages }, queue, reads, writeBehind, {
     listPageCaching,
+    ...(consistency ? { audit: consistency } : {}),
   })
   return {
     catalog,
+    consistency,
     l1,
     bus,
     queue,
@@ -192,6 +210,48 @@ export async function openServices(
       for (const close of closers.reverse()) await close()
     },
   }
+}
+
+/** The consistency monitor over the product cache, started, its events wired to metrics and logs. */
+function openConsistencyMonitor(
+  config: Config,
+  parts: {
+    products: ReadThroughCache<Product>
+    writeBehind: ProductWriteBehind
+    redis: RedisClient
+  },
+  metrics: Metrics,
+  logger: Logger,
+): ConsistencyMonitor<Product> {
+  exportConsistencySeries(metrics, 'product')
+  const monitor = new ConsistencyMonitor<Product>({
+    cache: parts.products,
+    versionOf: (product) => product.version,
+    truth: async (id) => {
+      const product = await parts.writeBehind.load(id)
+      return product && { version: product.version, updatedAt: Date.parse(product.updated_at) }
+    },
+    writes: new WriteLog(parts.redis, config.REDIS_KEY_PREFIX),
+    checkDelaysMs:
+      config.CONSISTENCY_CHECK_DELAYS_MS === 'none'
+        ? []
+        : config.CONSISTENCY_CHECK_DELAYS_MS.split(',').map(Number),
+    samplesPerSecond: config.CONSISTENCY_SAMPLE_PER_SEC,
+    observer: {
+      checked: (cache, kind, result) => metrics.cacheConsistencyChecks.inc({ cache, kind, result }),
+      staleFound: (cache, finding, repaired) => {
+        metrics.cacheConsistencyStaleAge.observe({ cache }, finding.wrongForMs / 1000)
+        logger.warn(
+          { cache, ...finding, repaired },
+          repaired
+            ? 'consistency monitor: a stale entry was found and invalidated everywhere'
+            : 'consistency monitor: a stale entry was found; Redis did not take its invalidation yet',
+        )
+      },
+    },
+  })
+  monitor.start()
+  return monitor
 }
 
 /** With the persistence check off (to teach what it prevents): any Redis is trusted. */
@@ -252,9 +312,9 @@ async function openCacheStack(
   const bus = new InvalidationBus({
     publisher: redis,
     channel: `${config.REDIS_KEY_PREFIX}cache:bus`,
-    // With the protection off (to teach what it prevents): one try per publish, and no
-    // heartbeats, so a peer never learns of an invalidation it missed.
-    ...(recovers ? {} : { retryWindowMs: 0, heartbeatMs: 0 }),
+    // With the protection off (to teach what it prevents): one try per publish, no heartbeats,
+    // and no suspicion after a reconnect, so a peer never learns of an invalidation it missed.
+    ...(recovers ? {} : { retryWindowMs: 0, heartbeatMs: 0, lossOnResubscribe: false }),
     observer: {
       sent: () => cacheBusMessages.inc({ direction: 'sent' }),
       retried: () => cacheBusPublishRetries.inc(),

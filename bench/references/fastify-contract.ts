@@ -27,7 +27,7 @@ app.get('/products/:id', async (_request, reply) => {
   reply.header('x-cache', 'HIT')
   reply.header('x-cache-tier', 'l1')
   reply.header('cache-control', `public, max-age=${maxAge}, stale-while-revalidate=3600`)
-  reply.header('etag', `"${body.data.version}"`)
+  reply.header('etag', `W/"${body.data.version}"`) // as the service: a weak read ETag
   return body
 })
 app.patch('/products/:id', async () => body)

@@ -24,6 +24,17 @@ export function databaseUnavailable(cause: unknown): AppError {
   return new AppError('service_unavailable', detail, { cause })
 }
 
+/**
+ * A write the database did not answer. It may not know whether a statement whose answer was lost
+ * committed, so the detail does not promise that nothing changed: If-Match makes a retry safe.
+ */
+export function databaseWriteUnavailable(cause: unknown): AppError {
+  const detail =
+    'The database did not answer the write; retry (with If-Match, it cannot apply twice)'
+  return new AppError('service_unavailable', detail, { cause })
+}
+
+/** A Redis call the client asked for (an invalidation, a job, a version bump) that failed. */
 export async function orUnavailable<T>(what: string, pending: Promise<T>): Promise<T> {
   try {
     return await pending
@@ -33,8 +44,10 @@ export async function orUnavailable<T>(what: string, pending: Promise<T>): Promi
 }
 
 /**
- * Other writes kept the product busy past the wait, or Redis did not answer while a deferred
- * write may wait there: nothing was written, and the client may retry.
+ * A synchronous write, run while the product is held (ProductHolds.whileHeld). Other writes kept
+ * the product busy past the wait, or Redis did not answer while a deferred write may wait there:
+ * nothing was written, and the client may retry. Any other failure is the write's own, the
+ * database's: a 503 that names it, not a 500.
  */
 export async function unlessBusy<T>(pending: Promise<T>): Promise<T> {
   try {
@@ -53,7 +66,9 @@ export async function unlessBusy<T>(pending: Promise<T>): Promise<T> {
         { cause: error, retryAfterSeconds: 2 },
       )
     }
-    throw error
+    if (error instanceof AppError) throw error
+    // The hold and its release answer for Redis (above, or logged): what is left is the write.
+    throw databaseWriteUnavailable(error)
   }
 }
 

@@ -18,6 +18,7 @@ import { type ProductBatch, readBatch } from './batch-read.js'
 import {
   databaseOrUnavailable,
   databaseUnavailable,
+  databaseWriteUnavailable,
   notFound,
   orUnavailable,
   readThrough,
@@ -59,6 +60,17 @@ export interface ProductListing {
   cache: CacheOutcome
 }
 
+/**
+ * Told of every acknowledged write and of every read a cache tier answered: the consistency
+ * monitor (src/consistency). Both calls must be cheap: `served` runs on the hottest path.
+ */
+export interface ProductAudit {
+  written(id: number, version: number): void
+  served(id: number, version: number): void
+}
+
+const NO_AUDIT: ProductAudit = { written() {}, served() {} }
+
 export interface ProductCaches {
   products: ReadThroughCache<Product>
   /** List pages, tagged with LIST_PAGES_TAG. */
@@ -78,6 +90,7 @@ export class ProductCatalog {
   readonly #reads: ReadCounter
   readonly #writeBehind: ProductWriteBehind
   readonly #listPages: ListPagePolicy
+  readonly #audit: ProductAudit
 
   constructor(
     repository: ProductRepository,
@@ -87,9 +100,11 @@ export class ProductCatalog {
     writeBehind: ProductWriteBehind,
     {
       listPageCaching = 'bounded',
+      audit = NO_AUDIT,
     }: {
       /** Which list pages are cached (see list-page-policy.ts). @default 'bounded' */
       listPageCaching?: ListPageCaching
+      audit?: ProductAudit
     } = {},
   ) {
     this.#repository = repository
@@ -99,6 +114,7 @@ export class ProductCatalog {
     this.#reads = reads
     this.#writeBehind = writeBehind
     this.#listPages = new ListPagePolicy({ caching: listPageCaching })
+    this.#audit = audit
   }
 
   async read(id: number): Promise<ProductRead> {
@@ -133,6 +149,7 @@ export class ProductCatalog {
     if (lookup.value === undefined) throw notFound(id)
     // Only ids that exist: made-up ids must not crowd real products out of the warm-up.
     this.#reads.record(id)
+    if (lookup.status !== 'miss') this.#audit.served(id, lookup.value.version)
     return { product: lookup.value, cache: outcomeOf(lookup) }
   }
 
@@ -168,7 +185,7 @@ export class ProductCatalog {
   }
 
   async create(fields: ProductFields): Promise<Product> {
-    const outcome = await this.#repository.create(fields)
+    const outcome = await databaseOrWriteUnavailable(() => this.#repository.create(fields))
     return this.#settle(outcome, 0)
   }
 
@@ -189,6 +206,7 @@ export class ProductCatalog {
       if (staged.status === 'not_found') throw notFound(id)
       if (staged.status === 'precondition_failed') throw versionMismatch(staged.currentVersion)
       if (staged.status === 'rejected') throw new AppError('validation_failed', staged.reason)
+      this.#audit.written(id, staged.product.version)
       return { product: staged.product, deferred: staged.status === 'staged' }
     }
     const outcome = await unlessBusy(
@@ -208,7 +226,7 @@ export class ProductCatalog {
    */
   async #refuseTakenSku(id: number, sku: string | undefined): Promise<void> {
     if (sku === undefined) return
-    const owner = await this.#repository.skuOwner(sku)
+    const owner = await databaseOrWriteUnavailable(() => this.#repository.skuOwner(sku))
     if (owner !== undefined && owner !== id) throw new AppError('duplicate_sku')
   }
 
@@ -259,6 +277,7 @@ export class ProductCatalog {
     if (outcome.status === 'not_found') throw notFound(id)
     if (outcome.status === 'version_mismatch') throw versionMismatch(outcome.currentVersion)
     await this.#invalidateAfterWrite(id)
+    this.#audit.written(id, 0) // no version of it may remain
   }
 
   /** Drops one product's entry everywhere: the next read loads it from the database. */
@@ -355,6 +374,7 @@ export class ProductCatalog {
         const product: Product = outcome.product
         // Also drops a cached "no such product" for a newly created id.
         await this.#invalidateAfterWrite(product.id)
+        this.#audit.written(product.id, product.version)
         return product
       }
       case 'not_found':
@@ -383,4 +403,13 @@ function notCached(page: ProductPage): ProductListing {
 
 function outcomeOf(lookup: CacheLookup<unknown>): CacheOutcome {
   return { status: lookup.status, tier: lookup.tier, freshUntil: lookup.freshUntil }
+}
+
+/** A write the database did not answer: a 503 that says so (a create is never half done). */
+async function databaseOrWriteUnavailable<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write()
+  } catch (error) {
+    throw databaseWriteUnavailable(error)
+  }
 }

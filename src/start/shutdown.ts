@@ -1,3 +1,6 @@
+import type { Server } from 'node:http'
+import { DEFAULT_RETRY_AFTER_SECONDS } from '../errors.js'
+
 /**
  * Runs `close` once on SIGTERM or SIGINT, bounded by `timeoutMs`; a second signal, or running
  * out of time, exits at once. The process exits 0 after a clean close, 1 otherwise.
@@ -29,4 +32,21 @@ export function onShutdownSignal(
   }
   process.on('SIGTERM', handle)
   process.on('SIGINT', handle)
+}
+
+/**
+ * From `closing()` on, every request that reaches `server` is answered with a Retry-After.
+ * Fastify answers what reaches a closing server (the drain: app.ts) with a 503 of its own, before
+ * any hook runs and without one; its writeHead merges the header set here, as Node merges any
+ * header set before it. Only while closing: the answers before that are untouched (and on an
+ * answer other than a 503, as a request already routed may still get, it means nothing).
+ */
+export function retryAfterWhileClosing(server: Server): () => void {
+  let closing = false
+  server.prependListener('request', (_request, response) => {
+    if (closing) response.setHeader('retry-after', String(DEFAULT_RETRY_AFTER_SECONDS))
+  })
+  return () => {
+    closing = true
+  }
 }

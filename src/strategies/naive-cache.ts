@@ -1,5 +1,6 @@
 import type {
   BatchLoader,
+  CacheInspection,
   CacheLookup,
   CacheObserver,
   CacheOptions,
@@ -126,6 +127,17 @@ export class NaiveCache<T> implements ReadThroughCache<T> {
     return { value, status: 'miss', freshUntil }
   }
 
+  async inspect(id: string): Promise<CacheInspection<T>> {
+    const key = this.keyFor(id)
+    const raw = await this.#call('get', () => this.#redis.get(key))
+    const cached = raw ? parse(raw) : undefined
+    if (!cached) return { key }
+    return {
+      key,
+      l2: { value: cached.value as T, storedAt: cached.storedAt, freshUntil: cached.freshUntil },
+    }
+  }
+
   async delete(id: string): Promise<void> {
     const key = this.keyFor(id)
     await this.#timed('delete', () => this.#command('delete', () => this.#redis.del(key)))
@@ -187,11 +199,11 @@ export class NaiveCache<T> implements ReadThroughCache<T> {
 
 type NaiveCommand = 'get' | 'set' | 'delete' | 'version'
 
-function parse(raw: string): { value?: unknown; freshUntil: number } | undefined {
+function parse(raw: string): { value?: unknown; storedAt: number; freshUntil: number } | undefined {
   try {
     const entry: unknown = JSON.parse(raw)
     if (typeof entry !== 'object' || entry === null || !('freshUntil' in entry)) return undefined
-    return entry as { value?: unknown; freshUntil: number }
+    return entry as { value?: unknown; storedAt: number; freshUntil: number }
   } catch {
     return undefined
   }

@@ -1,4 +1,4 @@
-import type { BatchLoader, CacheLookup, Loader } from '@caching-strategies/cache'
+import type { BatchLoader, CacheInspection, CacheLookup, Loader } from '@caching-strategies/cache'
 import type { ReadThroughCache } from './read-through-cache.js'
 
 /** No cache at all: every read runs the loader. The baseline for benchmarks (`CACHE_STRATEGY=none`). */
@@ -26,6 +26,10 @@ export class NoCache<T> implements ReadThroughCache<T> {
     const values = await loader([...new Set(ids)])
     const now = Date.now()
     return ids.map((id) => ({ value: values.get(id), status: 'miss', freshUntil: now }))
+  }
+
+  async inspect(id: string): Promise<CacheInspection<T>> {
+    return { key: this.keyFor(id) } // nothing is cached
   }
 
   async delete(): Promise<void> {}

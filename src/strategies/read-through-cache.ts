@@ -1,4 +1,4 @@
-import type { BatchLoader, CacheLookup, Loader } from '@caching-strategies/cache'
+import type { BatchLoader, CacheInspection, CacheLookup, Loader } from '@caching-strategies/cache'
 
 /**
  * Every strategy (`full`, `naive`, `none`) answers to this, so callers never change when the
@@ -19,6 +19,8 @@ export interface ReadThroughCache<T> {
    * would; the loader is for that refresh. Strategies without an L1 always answer undefined.
    */
   getFromMemory(id: string, loader: Loader<T>): CacheLookup<T> | undefined
+  /** What each tier holds for one id, counting nothing: for the consistency monitor. */
+  inspect(id: string): Promise<CacheInspection<T>>
   /** Invalidates one id everywhere; rejects if Redis did not take it, so the caller can retry. */
   delete(id: string): Promise<void>
   /** Invalidates every entry at once; answers the new key version. */

@@ -5,7 +5,11 @@ import {
   subtractCounters,
   ZERO_COUNTERS,
 } from '../../bench/cache-counters.js'
-import { parsePrometheusText, sumSamples } from '../../bench/prometheus-text.js'
+import {
+  exportedSeriesNames,
+  parsePrometheusText,
+  sumSamples,
+} from '../../bench/prometheus-text.js'
 
 // As prom-client writes it (abridged from the service's /metrics).
 const METRICS = `# HELP cache_hits_total Reads answered fresh from the cache, by cache and tier
@@ -28,7 +32,9 @@ http_request_duration_seconds_count{method="PATCH",route="/products/:id",status_
 process_start_time_seconds 1732590000
 weird_label{path="a \\"quoted\\" \\\\ value"} 1
 nodejs_heap_space_size_total_bytes{space="read_only"} +Inf
+nodejs_eventloop_lag_mean_seconds Nan
 not a sample line
+odd_value banana
 `
 
 describe('parsePrometheusText', () => {
@@ -49,6 +55,11 @@ describe('parsePrometheusText', () => {
       'a "quoted" \\ value',
     )
     expect(samples.some((sample) => sample.name === 'not')).toBe(false)
+    expect(samples.some((sample) => sample.name === 'odd_value')).toBe(false)
+    // NaN is a value the format has (prom-client spells it Nan): read, not skipped.
+    expect(
+      samples.find((sample) => sample.name === 'nodejs_eventloop_lag_mean_seconds')?.value,
+    ).toBeNaN()
   })
 
   it('sums every sample whose labels include the ones asked for', () => {
@@ -56,6 +67,44 @@ describe('parsePrometheusText', () => {
     expect(sumSamples(samples, 'cache_hits_total', { cache: 'product' })).toBe(1500)
     expect(sumSamples(samples, 'cache_errors_total', { cache: 'product' })).toBe(4)
     expect(sumSamples(samples, 'no_such_metric')).toBe(0)
+  })
+})
+
+describe('exportedSeriesNames', () => {
+  const TEXT = `# HELP cache_hits_total Reads answered fresh
+# TYPE cache_hits_total counter
+cache_hits_total{cache="product",tier="l1"} 7
+# HELP cache_misses_total Reads that waited for a load
+# TYPE cache_misses_total counter
+# HELP job_duration_seconds How long one attempt took
+# TYPE job_duration_seconds histogram
+# TYPE rpc_seconds summary
+process_cpu_seconds_total 0.5
+odd{path="a \\"quoted\\", comma"} 2
+`
+
+  it('lists declared families, with the series of histograms and summaries', () => {
+    const names = exportedSeriesNames(TEXT)
+    for (const name of [
+      'cache_hits_total',
+      'cache_misses_total', // declared, no sample yet: still exported
+      'job_duration_seconds_bucket',
+      'job_duration_seconds_count',
+      'job_duration_seconds_sum',
+      'rpc_seconds',
+      'rpc_seconds_count',
+      'process_cpu_seconds_total', // a sample without a TYPE line
+      'odd',
+    ]) {
+      expect(names).toContain(name)
+    }
+    expect(names).not.toContain('job_duration_seconds')
+  })
+
+  it('reads labels whose values hold quotes and commas', () => {
+    const samples = parsePrometheusText(TEXT)
+    expect(sumSamples(samples, 'odd', { path: 'a "quoted", comma' })).toBe(2)
+    expect(sumSamples(samples, 'cache_misses_total', { cache: 'product' })).toBe(0)
   })
 })
 

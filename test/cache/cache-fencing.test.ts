@@ -6,10 +6,10 @@ import {
   connectClient,
   deferred,
   isolatedPrefix,
+  POLL,
   spyObserver,
   startBus,
   startCache,
-  waitUntil,
 } from '../../packages/cache/test/helpers.js'
 import type { ReadThroughCache } from '../../src/strategies/read-through-cache.js'
 import { startNaive } from './naive.js'
@@ -62,7 +62,12 @@ async function readHeldAtTheDatabase(
   const calls = database.loader.mock.calls.length
   const read = cache.getOrSet('42', database.loader)
   read.catch(() => {}) // awaited by the test later; not an unhandled rejection meanwhile
-  await waitUntil(() => database.loader.mock.calls.length > calls, 'the load has read the row')
+  await expect
+    .poll(() => database.loader.mock.calls.length > calls, {
+      ...POLL,
+      message: 'the load has read the row',
+    })
+    .toBe(true)
   return { read }
 }
 

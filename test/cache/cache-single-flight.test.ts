@@ -103,7 +103,7 @@ describe('single-flight and lease: one loader per key, cluster-wide', () => {
     const hung = deferred<string>()
     const holderLoader = vi.fn(() => hung.promise)
     const held = holder.cache.getOrSet('42', holderLoader)
-    await waitForCall(holderLoader)
+    await vi.waitFor(() => expect(holderLoader).toHaveBeenCalled(), { timeout: 5000, interval: 5 })
     const lease = leaseKey(holder.cache.keyFor('42'))
     expect(await admin.exists(lease)).toBe(1)
 
@@ -150,7 +150,7 @@ describe('single-flight and lease: one loader per key, cluster-wide', () => {
     })
     const held = holder.cache.getOrSet('42', failing)
     held.catch(() => {})
-    await waitForCall(failing)
+    await vi.waitFor(() => expect(failing).toHaveBeenCalled(), { timeout: 5000, interval: 5 })
     expect(await admin.exists(leaseKey(holder.cache.keyFor('42')))).toBe(1)
 
     const waiterLoader = vi.fn(async () => 'pen')
@@ -183,11 +183,3 @@ describe('single-flight and lease: one loader per key, cluster-wide', () => {
     expect(JSON.parse((await admin.get(key)) ?? 'null')).toMatchObject({ value: 'pen' })
   })
 })
-
-async function waitForCall(fn: { mock: { calls: unknown[] } }): Promise<void> {
-  const deadline = Date.now() + 5000
-  while (fn.mock.calls.length === 0) {
-    if (Date.now() > deadline) throw new Error('the loader was never called')
-    await new Promise((resolve) => setTimeout(resolve, 5))
-  }
-}

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { auth } from '../support/app.js'
 import { startCluster, type TestCluster } from '../support/cluster.js'
 
@@ -100,7 +100,14 @@ describe('a randomized race of reads, writes and invalidations on 3 instances', 
       `race, full strategy: ${stale.length} stale of ${6 * PRODUCTS.length} reads after the race (single and batch); ${fenced} fills fenced`,
     )
     expect(stale).toEqual([])
-  })
+    // The consistency monitor agrees: its checks 1 s after each write found nothing stale.
+    const monitor = await consistencyAfterChecks(cluster)
+    console.info(
+      `race, full strategy: the monitor checked ${monitor.checks} times, ${monitor.stale} stale`,
+    )
+    expect(monitor.checks).toBeGreaterThan(0)
+    expect(monitor.stale).toBe(0)
+  }, 60_000)
 
   it('finds stale products with CACHE_STRATEGY=naive (the test can fail)', async () => {
     // The naive strategy's races depend on timing: on a busy machine (or a Cluster's extra hop)
@@ -116,5 +123,33 @@ describe('a randomized race of reads, writes and invalidations on 3 instances', 
       if (stale.length > 0) break
     }
     expect(stale.length).toBeGreaterThan(0)
+    // What the consistency monitor made of it, reported, not asserted: on one Redis its checks
+    // found 3–6 stale entries in our runs; on the Cluster project none, while the final reads
+    // found 2 stale on one instance only (not yet understood: see the session 5 notes).
+    const monitor = await consistencyAfterChecks(cluster as TestCluster)
+    console.info(
+      `race, naive strategy: the monitor checked ${monitor.checks} times, ${monitor.stale} stale`,
+    )
+    expect(monitor.checks).toBeGreaterThan(0)
   }, 60_000)
 })
+
+/** The monitor's counts over every instance, once the checks 1 s after the last writes ran. */
+async function consistencyAfterChecks(cluster: TestCluster) {
+  const series = (result: string) =>
+    cluster.total(
+      `cache_consistency_checks_total{cache="product",kind="invalidation",result="${result}"}`,
+    )
+  let last = -1
+  // The checks of the last writes are due 1 s after them; wait until the count settles.
+  await vi.waitFor(
+    async () => {
+      const now = (await series('consistent')) + (await series('stale'))
+      const settled = now === last && now > 0
+      last = now
+      expect(settled).toBe(true)
+    },
+    { timeout: 5000, interval: 700 },
+  )
+  return { checks: last, stale: await series('stale') }
+}

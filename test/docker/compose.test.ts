@@ -416,13 +416,13 @@ describe.skipIf(!compose || !toolAvailable('prometheus'))(
         (name) => `${name}:${imagePort()}`,
       )
       // Static targets are listed once discovery has synced (within ~5 s), up or not.
-      let instances: string[] = []
-      const deadline = Date.now() + 15_000
-      while (instances.length < expected.length && Date.now() < deadline) {
-        instances = (await prometheus.activeTargets()).map((it) => it.labels.instance ?? '').sort()
-        if (instances.length < expected.length) await new Promise((r) => setTimeout(r, 200))
-      }
-      expect(instances).toEqual(expected)
+      await expect
+        .poll(
+          async () =>
+            (await prometheus.activeTargets()).map((it) => it.labels.instance ?? '').sort(),
+          { timeout: 15_000, interval: 200 },
+        )
+        .toEqual(expected)
     })
   },
 )

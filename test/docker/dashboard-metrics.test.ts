@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { exportedSeriesNames } from '../../bench/prometheus-text.js'
 import { startTestApp, type TestApp } from '../support/app.js'
 import { dashboardQueries, readDashboard } from './support/dashboard.js'
-import { exportedSeriesNames } from './support/exposition.js'
 import { metricNames } from './support/promql-metric-names.js'
 
 const DATASOURCES = new URL(

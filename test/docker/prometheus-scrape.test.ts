@@ -1,8 +1,8 @@
 import type { AddressInfo } from 'node:net'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { parsePrometheusText, sumSamples } from '../../bench/prometheus-text.js'
 import { startTestApp, type TestApp } from '../support/app.js'
 import { dashboardQueries, readDashboard, withVariablesFilled } from './support/dashboard.js'
-import { sampleSum } from './support/exposition.js'
 import { type PrometheusServer, startPrometheus } from './support/prometheus-server.js'
 import { toolAvailable } from './support/tools.js'
 
@@ -28,16 +28,6 @@ scrape_configs:
       - targets: ["${target}"]
 `
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + 20_000
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
-
 describe.skipIf(!toolAvailable('prometheus'))('a real Prometheus scraping the service', () => {
   let service: TestApp
   let prometheus: PrometheusServer
@@ -45,11 +35,16 @@ describe.skipIf(!toolAvailable('prometheus'))('a real Prometheus scraping the se
 
   /** The start time (ms) of the first completed scrape that began after `time`. */
   const scrapeStartedAfter = (time: number) =>
-    until(`a scrape after ${new Date(time).toISOString()}`, async () => {
-      const [target] = await prometheus.activeTargets()
-      const started = Date.parse(target?.lastScrape ?? '')
-      return target?.health === 'up' && started > time ? started : undefined
-    })
+    vi.waitFor(
+      async () => {
+        const [target] = await prometheus.activeTargets()
+        const started = Date.parse(target?.lastScrape ?? '')
+        expect(target?.health, 'the target is scraped').toBe('up')
+        expect(started, `a scrape after ${new Date(time).toISOString()}`).toBeGreaterThan(time)
+        return started
+      },
+      { timeout: 20_000, interval: 100 },
+    )
 
   beforeAll(async () => {
     // A patient Redis timeout, so a loaded machine cannot fail the start (not tested here).
@@ -76,11 +71,11 @@ describe.skipIf(!toolAvailable('prometheus'))('a real Prometheus scraping the se
     // makes sure that one's samples are stored before asking.
     await scrapeStartedAfter(await scrapeStartedAfter(Date.now()))
 
-    const counted = await (await fetch(`${base}/metrics`)).text()
+    const counted = parsePrometheusText(await (await fetch(`${base}/metrics`)).text())
     const product = { cache: 'product' }
-    const hits = sampleSum(counted, 'cache_hits_total', product)
-    const stale = sampleSum(counted, 'cache_stale_served_total', product)
-    const misses = sampleSum(counted, 'cache_misses_total', product)
+    const hits = sumSamples(counted, 'cache_hits_total', product)
+    const stale = sumSamples(counted, 'cache_stale_served_total', product)
+    const misses = sumSamples(counted, 'cache_misses_total', product)
     expect({ hits, stale, misses }).toEqual({ hits: 24, stale: 0, misses: 8 })
 
     const [sample, ...others] = await prometheus.query(HIT_RATIO)

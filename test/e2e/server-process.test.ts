@@ -1,8 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { createServer } from 'node:net'
 import { Redis } from 'ioredis'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it, vi } from 'vitest'
 import { sqlite } from '../support/app.js'
 import { deleteByPrefix, REDIS_URL, uniquePrefix } from '../support/redis.js'
 
@@ -32,20 +32,6 @@ function startServer(env: Record<string, string>) {
   return { child, output: () => output }
 }
 
-async function waitForHealth(base: string, child: ChildProcess, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`)
-    try {
-      if ((await fetch(`${base}/health`)).ok) return
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  throw new Error('server did not become healthy')
-}
-
 describe('the server process (src/start/server.ts)', () => {
   const prefix = uniquePrefix()
   afterAll(async () => {
@@ -66,7 +52,13 @@ describe('the server process (src/start/server.ts)', () => {
     })
     try {
       const base = `http://127.0.0.1:${port}`
-      await waitForHealth(base, server.child)
+      await vi.waitFor(
+        async () => {
+          expect(server.child.exitCode, server.output()).toBeNull()
+          expect((await fetch(`${base}/health`)).status).toBe(200)
+        },
+        { timeout: 15_000, interval: 100 },
+      )
       const first = await fetch(`${base}/products/1`)
       expect(first.status).toBe(200)
       expect(first.headers.get('x-cache')).toBe('MISS')

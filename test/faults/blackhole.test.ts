@@ -5,7 +5,7 @@ import { expect, it, onTestFinished } from 'vitest'
 import { startTestApp } from '../support/app.js'
 import { startFaultProxy } from '../support/fault-proxy.js'
 import { startRedisServer } from '../support/redis.js'
-import { eventually } from '../worker/write-behind-support.js'
+import { POLL } from '../worker/write-behind-support.js'
 import { percentiles, range, round, StatusTally, timed } from './support/traffic.js'
 
 // Redis stops answering (a partition or a hung server: sockets stay open, nothing comes back)
@@ -97,17 +97,20 @@ it('answers every read through a 5 s blackhole, opens the circuit, and closes it
   const healed = performance.now()
   // The breaker probes Redis only when called: keep reading cold products until it closes.
   let readsToClose = 0
-  const closeMs = await eventually(
-    async () => {
-      if ((await circuitState(app)) === CLOSED) return true
-      const id = cold.next().value
-      if (id === undefined) throw new Error('ran out of cold products: seed more')
-      readsToClose++
-      await read(id)
-      return false
-    },
-    { timeoutMs: CLOSE_DEADLINE_MS, everyMs: GAP_MS },
-  ).catch(() => undefined)
+  const closeMs = await expect
+    .poll(
+      async () => {
+        if ((await circuitState(app)) === CLOSED) return true
+        const id = cold.next().value
+        if (id === undefined) throw new Error('ran out of cold products: seed more')
+        readsToClose++
+        await read(id)
+        return false
+      },
+      { ...POLL, timeout: CLOSE_DEADLINE_MS, interval: GAP_MS },
+    )
+    .toBe(true)
+    .catch(() => undefined)
   const metricsText = (await app.inject('/metrics')).body
   const scrapeMs = await scrape
 

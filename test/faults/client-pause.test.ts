@@ -8,7 +8,7 @@ import { startCluster } from '../support/cluster.js'
 import { startRedisServer } from '../support/redis.js'
 import {
   drained,
-  eventually,
+  POLL,
   patchLater,
   pendingWrites,
   rowOf,
@@ -185,9 +185,11 @@ async function pausedTraffic(worker: 'persisting throughout' | 'started once qui
   const trafficMs = performance.now() - started
 
   if (worker === 'started once quiet') await startWorker()
-  const drainMs = await eventually(() => drained(first, config).catch(() => false), {
-    timeoutMs: 20_000,
-  })
+  const drainStarted = performance.now()
+  await expect
+    .poll(() => drained(first, config).catch(() => false), { ...POLL, timeout: 20_000 })
+    .toBe(true)
+  const drainMs = performance.now() - drainStarted
   const rows = await rowsOf(first, PRODUCTS)
   const verdict = ledger.judge(before, rows)
 
@@ -207,12 +209,17 @@ async function pausedTraffic(worker: 'persisting throughout' | 'started once qui
   }
   const staleOnFirstLook = (await staleReads()).length
   let staleAfterQuiet: string[] = []
-  const quietMs = await eventually(async () => (await staleReads()).length === 0, {
-    timeoutMs: QUIET_DEADLINE_MS,
-  }).catch(async () => {
-    staleAfterQuiet = await staleReads()
-    return undefined
-  })
+  const quietStarted = performance.now()
+  const quietMs = await expect
+    .poll(async () => (await staleReads()).length === 0, { ...POLL, timeout: QUIET_DEADLINE_MS })
+    .toBe(true)
+    .then(
+      () => performance.now() - quietStarted,
+      async () => {
+        staleAfterQuiet = await staleReads()
+        return undefined
+      },
+    )
 
   return {
     pauses,
@@ -253,14 +260,18 @@ async function stagedAnyway(
 ): Promise<boolean> {
   const pending = pendingWrites(app, config)
   let inPendingState = false
-  await eventually(() =>
-    pending.stateOf(id).then(
-      (state) => {
-        inPendingState = state?.[field] === value
-        return true
-      },
-      () => false, // timed out: still stalled
-    ),
-  )
+  await expect
+    .poll(
+      () =>
+        pending.stateOf(id).then(
+          (state) => {
+            inPendingState = state?.[field] === value
+            return true
+          },
+          () => false, // timed out: still stalled
+        ),
+      POLL,
+    )
+    .toBe(true)
   return inPendingState || (await rowOf(app, id))[field] === value
 }

@@ -4,7 +4,7 @@ import { connect } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import { Redis, type RedisOptions } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
-import { waitUntil } from '../../packages/cache/test/helpers.js'
+import { POLL } from '../../packages/cache/test/helpers.js'
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js'
 import { type RedisServer, startRedisServer } from '../support/redis.js'
 
@@ -76,7 +76,9 @@ describe('fault proxy', () => {
     expect(await redis.ping()).toBe('PONG')
     expect(faults.connections).toBe(1)
     redis.disconnect()
-    await waitUntil(() => faults.connections === 0, 'the connection is gone')
+    await expect
+      .poll(() => faults.connections === 0, { ...POLL, message: 'the connection is gone' })
+      .toBe(true)
   })
 
   it('latency(ms) delays every chunk both ways, so a round trip gains 2 × ms', async () => {
@@ -109,13 +111,17 @@ describe('fault proxy', () => {
     const late = new Redis(faults.url, { lazyConnect: true, connectionName: randomUUID() })
     onTestFinished(() => disconnect(late))
     late.connect().catch(() => {}) // connects, then its ready check waits on the blackhole
-    await waitUntil(() => faults.connections === 2, 'the late connection is accepted')
+    await expect
+      .poll(() => faults.connections === 2, { ...POLL, message: 'the late connection is accepted' })
+      .toBe(true)
     expect(await clientNames()).not.toContain(late.options.connectionName)
 
     faults.heal()
     // The held SET reaches Redis before the GET: replies stay on their own commands.
     expect(await redis.get(key)).toBe('held')
-    await waitUntil(() => late.status === 'ready', 'the late connection is ready')
+    await expect
+      .poll(() => late.status === 'ready', { ...POLL, message: 'the late connection is ready' })
+      .toBe(true)
     expect(await late.ping()).toBe('PONG')
     expect(events.closes).toBe(0)
     await redis.del(key)
@@ -128,15 +134,19 @@ describe('fault proxy', () => {
     expect(faults.connections).toBe(2)
 
     faults.reset()
-    await waitUntil(
-      () => a.events.closes === 1 && b.events.closes === 1,
-      'both clients see a close',
-    )
+    await expect
+      .poll(() => a.events.closes === 1 && b.events.closes === 1, {
+        ...POLL,
+        message: 'both clients see a close',
+      })
+      .toBe(true)
     expect([a.events.errors, b.events.errors]).toEqual([['ECONNRESET'], ['ECONNRESET']]) // not a FIN
-    await waitUntil(
-      () => a.redis.status === 'ready' && b.redis.status === 'ready',
-      'they reconnect',
-    )
+    await expect
+      .poll(() => a.redis.status === 'ready' && b.redis.status === 'ready', {
+        ...POLL,
+        message: 'they reconnect',
+      })
+      .toBe(true)
     expect(await a.redis.ping()).toBe('PONG')
     expect(await b.redis.ping()).toBe('PONG')
     expect(faults.connections).toBe(2)
@@ -148,10 +158,12 @@ describe('fault proxy', () => {
     expect(await clientNames()).toContain(redis.options.connectionName)
 
     faults.halfOpen()
-    await waitUntil(
-      async () => !(await clientNames()).includes(redis.options.connectionName ?? ''),
-      'Redis sees its side closed',
-    )
+    await expect
+      .poll(async () => !(await clientNames()).includes(redis.options.connectionName ?? ''), {
+        ...POLL,
+        message: 'Redis sees its side closed',
+      })
+      .toBe(true)
     await expect(redis.ping()).rejects.toThrow('Command timed out')
     expect(events.closes).toBe(0)
     expect(redis.status).toBe('ready')
@@ -172,10 +184,12 @@ describe('fault proxy', () => {
     await once(socket, 'connect')
     socket.write('PING\r\n') // sits in a lane timer for 10 s
     const timers = (resources: string[]) => resources.filter((name) => name === 'Timeout').length
-    await waitUntil(
-      () => timers(process.getActiveResourcesInfo()) > timers(before),
-      'the proxy holds the PING in a timer',
-    )
+    await expect
+      .poll(() => timers(process.getActiveResourcesInfo()) > timers(before), {
+        ...POLL,
+        message: 'the proxy holds the PING in a timer',
+      })
+      .toBe(true)
     expect(faults.connections).toBe(1)
 
     const closed = new Promise((resolve) => socket.once('close', resolve)) // FIN or RST alike

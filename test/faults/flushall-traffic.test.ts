@@ -4,7 +4,7 @@ import { expect, it, onTestFinished } from 'vitest'
 import { auth } from '../support/app.js'
 import { startCluster } from '../support/cluster.js'
 import { startRedisServer } from '../support/redis.js'
-import { eventually, rowOf } from '../worker/write-behind-support.js'
+import { POLL, rowOf } from '../worker/write-behind-support.js'
 import { range } from './support/traffic.js'
 
 // FLUSHALL (an operator's mistake, or a restart without persistence) twice while two instances
@@ -34,7 +34,9 @@ it('FLUSHALL mid-traffic: no read fails, no write is lost, nothing stale once qu
     tally.set(status, (tally.get(status) ?? 0) + 1)
 
   const flushes = FLUSH_AT_MS.map(async (atMs) => {
-    await eventually(async () => performance.now() - started >= atMs, { everyMs: 5 })
+    await expect
+      .poll(async () => performance.now() - started >= atMs, { ...POLL, interval: 5 })
+      .toBe(true)
     await admin.flushall()
   })
   const writer = async (app: FastifyInstance, ids: number[]) => {
@@ -70,20 +72,23 @@ it('FLUSHALL mid-traffic: no read fails, no write is lost, nothing stale once qu
   // Every write answered 200 is in the database, and every instance serves the rows.
   for (const [id, name] of lastWritten) expect((await rowOf(a, id)).name).toBe(name)
   const quietAt = performance.now()
-  await eventually(
-    async () => {
-      for (const app of apps) {
-        const page = (await app.inject({ method: 'GET', url: '/products?limit=20' })).json()
-        for (const [id, name] of lastWritten) {
-          const product = (await app.inject({ method: 'GET', url: `/products/${id}` })).json()
-          if (product.data.name !== name) return false
-          if (page.items.find((item: { id: number }) => item.id === id)?.name !== name) return false
+  await expect
+    .poll(
+      async () => {
+        for (const app of apps) {
+          const page = (await app.inject({ method: 'GET', url: '/products?limit=20' })).json()
+          for (const [id, name] of lastWritten) {
+            const product = (await app.inject({ method: 'GET', url: `/products/${id}` })).json()
+            if (product.data.name !== name) return false
+            if (page.items.find((item: { id: number }) => item.id === id)?.name !== name)
+              return false
+          }
         }
-      }
-      return true
-    },
-    { timeoutMs: QUIET_DEADLINE_MS },
-  )
+        return true
+      },
+      { ...POLL, timeout: QUIET_DEADLINE_MS },
+    )
+    .toBe(true)
   const resets = await cluster.total('cache_redis_resets_total{cache="product"}')
   console.info(
     `FLUSHALL ×${FLUSH_AT_MS.length} mid-traffic: reads ${JSON.stringify(Object.fromEntries(statuses.reads))}, ` +

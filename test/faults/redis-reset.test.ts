@@ -4,7 +4,7 @@ import { describe, expect, it, onTestFinished } from 'vitest'
 import { auth } from '../support/app.js'
 import { startCluster } from '../support/cluster.js'
 import { type RedisServer, type RedisServerOptions, startRedisServer } from '../support/redis.js'
-import { eventually, patchLater } from '../worker/write-behind-support.js'
+import { POLL, patchLater } from '../worker/write-behind-support.js'
 
 /** How long every instance has to serve the truth again after a fault and a write. */
 const FRESH_WITHIN_MS = 3000
@@ -26,10 +26,12 @@ async function strike(fault: Fault, server: RedisServer, admin: Redis, apps: Fas
   if (fault === 'FLUSHALL') await admin.flushall()
   else await server.restart()
   // Both instances talk to Redis again (a restart drops their connections for a moment).
-  await eventually(async () => {
-    const pings = await Promise.all(apps.map((app) => app.redis.ping().catch(() => 'down')))
-    return pings.every((pong) => pong === 'PONG')
-  })
+  await expect
+    .poll(async () => {
+      const pings = await Promise.all(apps.map((app) => app.redis.ping().catch(() => 'down')))
+      return pings.every((pong) => pong === 'PONG')
+    }, POLL)
+    .toBe(true)
 }
 
 async function rename(app: FastifyInstance, id: number, name: string) {
@@ -57,11 +59,15 @@ async function freshAfter(
   read: (app: FastifyInstance) => Promise<unknown>,
   expected: unknown,
 ) {
+  const started = performance.now()
   try {
-    return await eventually(
-      async () => (await Promise.all(apps.map(read))).every((value) => value === expected),
-      { timeoutMs: FRESH_WITHIN_MS },
-    )
+    await expect
+      .poll(async () => (await Promise.all(apps.map(read))).every((value) => value === expected), {
+        ...POLL,
+        timeout: FRESH_WITHIN_MS,
+      })
+      .toBe(true)
+    return performance.now() - started
   } catch {
     return undefined
   }
@@ -110,11 +116,15 @@ describe('Redis loses its data under two instances', () => {
       const [a] = apps
       const before = await productName(a, 2)
       expect((await patchLater(a, 2, { name: 'staged, never persisted' })).statusCode).toBe(202)
-      await eventually(async () =>
-        (await Promise.all(apps.map((app) => productName(app, 2)))).every(
-          (name) => name === 'staged, never persisted',
-        ),
-      )
+      await expect
+        .poll(
+          async () =>
+            (await Promise.all(apps.map((app) => productName(app, 2)))).every(
+              (name) => name === 'staged, never persisted',
+            ),
+          POLL,
+        )
+        .toBe(true)
 
       await strike('FLUSHALL', server, admin, apps) // no worker ran: the staged write is gone
       const tookMs = await freshAfter(apps, (app) => productName(app, 2), before)

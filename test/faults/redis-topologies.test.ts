@@ -1,12 +1,11 @@
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Cluster, Redis } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { uniquePrefix } from '../support/redis.js'
 import { type RedisCluster, startRedisCluster } from '../support/redis-cluster.js'
 import {
   answeringPorts,
-  pollUntil,
   processExists,
   processIdOn,
   redisCommand,
@@ -144,15 +143,14 @@ describe.sequential.each([
 
       // Until ioredis learns of the failover, its writes may still go to the old master.
       const since = performance.now()
-      await pollUntil(
-        'a write through the client to reach the new master',
+      await vi.waitFor(
         async () => {
           const token = String(Math.random())
           await client.set(`${prefix}after`, token)
           const onNewMaster = await redisCommand(failover.newMasterPort, 'GET', `${prefix}after`)
-          return onNewMaster === token ? true : undefined
+          expect(onNewMaster, 'a write through the client reaches the new master').toBe(token)
         },
-        20_000,
+        { timeout: 20_000, interval: 50 },
       )
       const reachedMs = Math.round(performance.now() - since)
       console.info(`client writes reach the new master ${reachedMs} ms after the failover`)

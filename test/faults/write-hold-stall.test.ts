@@ -2,13 +2,7 @@ import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import { auth, startTestApp, type TestApp } from '../support/app.js'
 import { type RedisServer, startRedisServer } from '../support/redis.js'
-import {
-  drained,
-  eventually,
-  patchLater,
-  rowOf,
-  startWorkerApp,
-} from '../worker/write-behind-support.js'
+import { drained, POLL, patchLater, rowOf, startWorkerApp } from '../worker/write-behind-support.js'
 
 /** As the issue measured it: longer than the command timeout, shorter than a write's wait. */
 const STALL_MS = 700
@@ -103,12 +97,12 @@ async function stallRounds(
       expect(sync.headers['content-type']).toMatch(/^application\/problem\+json/)
     } else figures.acknowledged++
     expected.push({ id, name, price: sync.statusCode === 200 ? price : undefined, before })
-    await eventually(async () => (await admin.ping()) === 'PONG') // the stall is over
+    await expect.poll(async () => (await admin.ping()) === 'PONG', POLL).toBe(true) // the stall is over
   }
 
   const worker = await startWorkerApp(t.config, t.app, { ROLE: 'worker' })
   onTestFinished(() => worker.close())
-  await eventually(() => drained(t.app, t.config), { timeoutMs: 15_000 })
+  await expect.poll(() => drained(t.app, t.config), { ...POLL, timeout: 15_000 }).toBe(true)
   for (const { id, name, price, before } of expected) {
     const row = await rowOf(t.app, id)
     if (row.name !== name) figures.deferredLost++
@@ -120,9 +114,12 @@ async function stallRounds(
 
 /** The deferred write must be acknowledged before the stall (a 100 ms timeout may refuse it). */
 async function deferUntilAcknowledged(t: TestApp, id: number, name: string) {
-  await eventually(async () => (await patchLater(t.app, id, { name })).statusCode === 202, {
-    timeoutMs: 5000,
-  })
+  await expect
+    .poll(async () => (await patchLater(t.app, id, { name })).statusCode === 202, {
+      ...POLL,
+      timeout: 5000,
+    })
+    .toBe(true)
 }
 
 function summary(figures: Figures): string {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { parsePrometheusText } from '../../bench/prometheus-text.js'
 import { startTestApp, type TestApp } from '../support/app.js'
 import { PATIENT_REDIS, patchLater } from '../worker/write-behind-support.js'
 
@@ -17,10 +18,9 @@ describe('GET /products?ids= (batch reads)', () => {
   async function queries(): Promise<Record<string, number>> {
     const text = (await t.app.inject({ method: 'GET', url: '/metrics' })).body
     const counts: Record<string, number> = {}
-    for (const [, operation, count] of text.matchAll(
-      /^db_query_duration_seconds_count\{operation="([a-z_]+)"\} (\d+)$/gm,
-    )) {
-      counts[operation as string] = Number(count)
+    for (const { name, labels, value } of parsePrometheusText(text)) {
+      const { operation } = labels
+      if (name === 'db_query_duration_seconds_count' && operation) counts[operation] = value
     }
     return counts
   }

@@ -69,8 +69,10 @@ describe('product writes', () => {
     expect(after.json().data.price_cents).toBe(1)
   })
 
-  it('honours If-Match: the current ETag writes, a stale one is 412', async () => {
-    const current = (await read(3)).headers.etag as string
+  it('honours If-Match: the current version writes, a stale one is 412', async () => {
+    const read3 = await read(3)
+    expect(read3.headers.etag).toBe('W/"1"') // weak: If-Match takes the version, strong
+    const current = `"${read3.json().data.version}"`
     const stale = await inject({
       method: 'PATCH',
       url: '/products/3',
@@ -88,6 +90,15 @@ describe('product writes', () => {
     })
     expect(fresh.statusCode).toBe(200)
     expect(fresh.headers.etag).toBe('"2"')
+    // A write's own ETag is strong: it chains into the next write's If-Match.
+    const chained = await inject({
+      method: 'PATCH',
+      url: '/products/3',
+      headers: { ...auth, 'if-match': String(fresh.headers.etag) },
+      payload: { stock: 2 },
+    })
+    expect(chained.statusCode).toBe(200)
+    expect(chained.headers.etag).toBe('"3"')
 
     const replay = await inject({
       method: 'PUT',
@@ -114,6 +125,21 @@ describe('product writes', () => {
     })
     expect(response.statusCode).toBe(400)
     expect(response.json()).toMatchObject({ code: 'invalid_if_match' })
+  })
+
+  it("says what to send instead of a read's weak ETag", async () => {
+    const { etag } = (await read(4)).headers
+    const response = await inject({
+      method: 'PATCH',
+      url: '/products/4',
+      headers: { ...auth, 'if-match': String(etag) },
+      payload: { stock: 1 },
+    })
+    expect(response.statusCode).toBe(400)
+    expect(response.json().detail).toBe(
+      'If-Match compares strong ETags, and W/"1" is weak (a read\'s ETag): send "1", the ' +
+        "product's version in quotes",
+    )
   })
 
   it('DELETE removes the product and its entry: 204, then 404', async () => {

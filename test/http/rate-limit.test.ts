@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/app.js'
 import { auth, startTestApp, type TestApp } from '../support/app.js'
 import { type RedisServer, startRedisServer } from '../support/redis.js'
-import { eventually } from '../worker/write-behind-support.js'
+import { POLL } from '../worker/write-behind-support.js'
 
 // Addresses from the documentation ranges (RFC 5737): `inject` reports them as the client's.
 const ATTACKER = '203.0.113.7'
@@ -95,7 +95,7 @@ describe('failed admin authentication, limited per client (AUTH_FAILURES_PER_MIN
       t.app.inject({ method: 'GET', url: BOARD, headers, remoteAddress: guesser })
     for (let i = 0; i < 30; i++) expect((await board(WRONG)).statusCode).toBe(401)
     // The board's refusals are counted once sent: the next requests see them shortly after.
-    await eventually(async () => (await board(WRONG)).statusCode === 429)
+    await expect.poll(async () => (await board(WRONG)).statusCode === 429, POLL).toBe(true)
     expectTooMany(await board(auth))
     expectTooMany(await bump(auth, guesser))
   })

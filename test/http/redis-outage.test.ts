@@ -3,15 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { auth, startTestApp, type TestApp } from '../support/app.js'
 import { type RedisServer, startRedisServer } from '../support/redis.js'
 
-/** Polls `check` until it returns true or the deadline passes. */
-async function eventually(check: () => Promise<boolean>, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (await check()) return
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-  throw new Error(`condition not met within ${timeoutMs} ms`)
-}
+/** How long to wait for Redis to be used again, and how often to look. */
+const POLL = { timeout: 10_000, interval: 50 }
 
 describe('Redis goes away and comes back', () => {
   let redis: RedisServer
@@ -69,15 +62,17 @@ describe('Redis goes away and comes back', () => {
     const restarted = new Redis(redis.url)
     try {
       const key = `${t.config.REDIS_KEY_PREFIX}product:v1:7`
-      await eventually(async () => {
-        await read(7)
-        return (await restarted.exists(key)) === 1
-      })
+      await expect
+        .poll(async () => {
+          await read(7)
+          return restarted.exists(key)
+        }, POLL)
+        .toBe(1)
       expect((await t.app.inject({ method: 'GET', url: '/ready' })).statusCode).toBe(200)
 
       // Invalidations published while the bus was away are lost to it: L1 was cleared when it
       // subscribed again, so product 1, an L1 hit all through the outage, is read afresh.
-      await eventually(async () => t.app.cacheStack.bus?.connected === true)
+      await expect.poll(() => t.app.cacheStack.bus?.connected, POLL).toBe(true)
       const after = await read(1)
       expect(after.headers['x-cache-tier']).not.toBe('l1')
     } finally {

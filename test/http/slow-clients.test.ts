@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ADMIN_TOKEN, startTestApp, type TestApp } from '../support/app.js'
-import { eventually } from '../worker/write-behind-support.js'
+import { POLL } from '../worker/write-behind-support.js'
 
 const REQUEST_TIMEOUT_MS = 500
 const CONNECTION_TIMEOUT_MS = 1000
@@ -158,7 +158,7 @@ describe('connections over MAX_CONNECTIONS are closed as they arrive', () => {
     const held: RawClient[] = []
     for (let i = 0; i < MAX_CONNECTIONS; i++) held.push(await openClient(port, sockets))
     // Only once the server has counted the first ones may the later ones be over the cap.
-    await eventually(async () => (await connectionCount(t)) === MAX_CONNECTIONS)
+    await expect.poll(async () => (await connectionCount(t)) === MAX_CONNECTIONS, POLL).toBe(true)
     const over = await Promise.all(Array.from({ length: extra }, () => openClient(port, sockets)))
     await allDropped
     await Promise.all(over.map((client) => client.closedAfterMs))
@@ -173,7 +173,7 @@ describe('connections over MAX_CONNECTIONS are closed as they arrive', () => {
     // A held socket still serves a request.
     const first = held[0] as RawClient
     first.socket.write('GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n')
-    await eventually(async () => first.received().startsWith('HTTP/1.1 200 '))
+    await expect.poll(async () => first.received().startsWith('HTTP/1.1 200 '), POLL).toBe(true)
   })
 })
 
@@ -199,6 +199,8 @@ describe('with no cap (MAX_CONNECTIONS=0), to show what it prevents', () => {
 
   it(`holds every one of ${MAX_CONNECTIONS + 10} idle sockets, each a descriptor`, async () => {
     for (let i = 0; i < MAX_CONNECTIONS + 10; i++) await openClient(port, sockets)
-    await eventually(async () => (await connectionCount(t)) === MAX_CONNECTIONS + 10)
+    await expect
+      .poll(async () => (await connectionCount(t)) === MAX_CONNECTIONS + 10, POLL)
+      .toBe(true)
   })
 })

@@ -3,9 +3,9 @@ import { auth, startTestApp, type TestApp } from '../support/app.js'
 import { testDialects } from '../support/databases.js'
 import {
   drained,
-  eventually,
   idsPending,
   PATIENT_REDIS,
+  POLL,
   pendingWrites,
   RESPOND_ASYNC,
   rowOf,
@@ -93,7 +93,7 @@ describe.each(testDialects)('text the database cannot store, on $name', (dialect
     expect(deferred.statusCode).toBe(202)
     const worker = await startWorkerApp(t.config, t.app, { ROLE: 'worker' })
     try {
-      await eventually(() => drained(t.app, t.config))
+      await expect.poll(() => drained(t.app, t.config), POLL).toBe(true)
     } finally {
       await worker.close()
     }

@@ -40,20 +40,6 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
   return { child, base: `http://127.0.0.1:${port}`, output: () => output, exited }
 }
 
-/** Polls /health until the process answers. */
-export async function waitForHealth(server: ServerProcess, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (server.child.exitCode !== null) {
-      throw new Error(`server exited with ${server.child.exitCode}: ${server.output()}`)
-    }
-    const answer = await call(server.base, 'GET', '/health').catch(() => undefined)
-    if (answer?.status === 200) return
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  throw new Error('server did not become healthy')
-}
-
 export interface Answer {
   status: number
   body: string

@@ -1,13 +1,13 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import { createRedisClient } from '@caching-strategies/cache'
-import { describe, expect, it, onTestFinished } from 'vitest'
+import { describe, expect, it, onTestFinished, vi } from 'vitest'
+import { parsePrometheusText, sumSamples } from '../../bench/prometheus-text.js'
 import { buildApp } from '../../src/app.js'
 import { redisTarget } from '../../src/redis-target.js'
 import { auth, startTestApp } from '../support/app.js'
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js'
-import { pollUntil, redisInfo } from '../support/redis-process.js'
+import { redisInfo } from '../support/redis-process.js'
 import { startRedisSentinel } from '../support/redis-sentinel.js'
-import { eventually, readProduct } from '../worker/write-behind-support.js'
+import { POLL, readProduct } from '../worker/write-behind-support.js'
 
 // A failover may lose what the old master took last: replication is asynchronous. If that was
 // an invalidation, the promoted replica still holds the entry it removed, and serves it for its
@@ -38,14 +38,13 @@ async function staleAfterFailover(protectionOn: boolean) {
   const before = (await readProduct(t.app, 1)).product // cached, in Redis too
   const masterPort = (await sentinel.currentMaster()).port
   const replicaPort = sentinel.replicas[0]?.port ?? 0
-  await pollUntil(
-    'the replica to have the entry',
+  await vi.waitFor(
     async () => {
       const offset = (await redisInfo(masterPort, 'replication')).get('master_repl_offset')
       const replicated = (await redisInfo(replicaPort, 'replication')).get('slave_repl_offset')
-      return offset === replicated || undefined
+      expect(replicated, 'the replica has the entry').toBe(offset)
     },
-    5000,
+    { timeout: 5000, interval: 50 },
   )
   link?.blackhole() // from now on the replica hears nothing of its master
 
@@ -60,15 +59,30 @@ async function staleAfterFailover(protectionOn: boolean) {
 
   // The instance itself loads from the database while its circuit is open after the failover:
   // an instance started now, with no L1, shows what Redis serves once it answers again.
-  await eventually(async () => (await t.app.redis.ping().catch(() => '')) === 'PONG')
+  await expect
+    .poll(async () => (await t.app.redis.ping().catch(() => '')) === 'PONG', POLL)
+    .toBe(true)
   const failovers = () =>
     t.app.metrics.registry.getSingleMetricAsString('cache_redis_failovers_total')
   if (protectionOn) {
-    await eventually(async () => /cache="product"\} [1-9]/.test(await failovers()), {
-      timeoutMs: 10_000,
-    })
+    await expect
+      .poll(async () => /cache="product"\} [1-9]/.test(await failovers()), {
+        ...POLL,
+        timeout: 10_000,
+      })
+      .toBe(true)
   } else {
-    await sleep(1500) // a few refreshes, in which nothing notices
+    // A few refreshes (each cache syncs its tags on every one), in which nothing notices.
+    const refreshes = async () =>
+      sumSamples(
+        parsePrometheusText(
+          await t.app.metrics.registry.getSingleMetricAsString('redis_command_duration_seconds'),
+        ),
+        'redis_command_duration_seconds_count',
+        { command: 'tags' },
+      )
+    const seen = await refreshes()
+    await expect.poll(refreshes, POLL).toBeGreaterThanOrEqual(seen + 6) // 3 for each cache
   }
   const redis = createRedisClient(redisTarget(t.config), { commandTimeoutMs: 1000 })
   onTestFinished(() => redis.disconnect())

@@ -10,8 +10,8 @@ import { redisCommand } from '../support/redis-process.js'
 import { startRedisSentinel } from '../support/redis-sentinel.js'
 import {
   drained,
-  eventually,
   idsPending,
+  POLL,
   patchLater,
   pendingWrites,
   startWorkerApp,
@@ -125,7 +125,9 @@ describe('a master failover under traffic', () => {
       }
       const failover = (async () => {
         // Traffic first: the kill lands among acknowledged writes, not before the first one.
-        await eventually(async () => ledger.acknowledged >= 9, { timeoutMs: 10_000 })
+        await expect
+          .poll(async () => ledger.acknowledged >= 9, { ...POLL, timeout: 10_000 })
+          .toBe(true)
         try {
           const { tookMs } = await started.killBusiestMaster()
           figures.time('failover (SIGKILL to new master in place)', tookMs)
@@ -146,31 +148,38 @@ describe('a master failover under traffic', () => {
       ])
 
       // The worker, its connections broken by the kill, persists every staged write on its own.
-      const drainMs = await eventually(() => drained(apps[0], instances.config), {
-        timeoutMs: 30_000,
-      }).catch(async (error: unknown) => {
-        const pending = await idsPending(pendingWrites(apps[0], instances.config))
-        const jobs = await apps[0].queue.getJobCounts()
-        throw new Error(`not drained: pending ${pending}, jobs ${JSON.stringify(jobs)}`, {
-          cause: error,
+      const drainStarted = performance.now()
+      await expect
+        .poll(() => drained(apps[0], instances.config), { ...POLL, timeout: 30_000 })
+        .toBe(true)
+        .catch(async (error: unknown) => {
+          const pending = await idsPending(pendingWrites(apps[0], instances.config))
+          const jobs = await apps[0].queue.getJobCounts()
+          throw new Error(`not drained: pending ${pending}, jobs ${JSON.stringify(jobs)}`, {
+            cause: error,
+          })
         })
-      })
+      const drainMs = performance.now() - drainStarted
       const verdict = ledger.judge(before, await rowsOf(apps[0], PRODUCTS))
 
       // Caching works again on the new master: loaded through one instance, an L2 hit on another.
       const l2Hits = () => instances.total('cache_hits_total{cache="product",tier="l2"}')
       const hitsBefore = await l2Hits()
       const fresh = [...UNREAD]
-      const cachingMs = await eventually(
-        async () => {
-          const id = fresh.shift()
-          if (id === undefined) throw new Error('no L2 hit on the new master')
-          await apps[1].inject({ method: 'GET', url: `/products/${id}` })
-          const response = await apps[2].inject({ method: 'GET', url: `/products/${id}` })
-          return response.headers['x-cache'] === 'HIT' && (await l2Hits()) > hitsBefore
-        },
-        { timeoutMs: 15_000, everyMs: 100 },
-      )
+      const cachingStarted = performance.now()
+      await expect
+        .poll(
+          async () => {
+            const id = fresh.shift()
+            if (id === undefined) throw new Error('no L2 hit on the new master')
+            await apps[1].inject({ method: 'GET', url: `/products/${id}` })
+            const response = await apps[2].inject({ method: 'GET', url: `/products/${id}` })
+            return response.headers['x-cache'] === 'HIT' && (await l2Hits()) > hitsBefore
+          },
+          { ...POLL, timeout: 15_000, interval: 100 },
+        )
+        .toBe(true)
+      const cachingMs = performance.now() - cachingStarted
       console.info(
         `failover, ${name}: ${ledger.acknowledged} acknowledged deferred writes, ${verdict.lost} lost, ` +
           `${verdict.unknownApplied} answered 503 yet applied; reads ${JSON.stringify(reads)}, ` +

@@ -2,7 +2,6 @@ import { afterEach, describe, expect, it, onTestFinished } from 'vitest'
 import { startTestApp, type TestApp } from '../support/app.js'
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js'
 import {
-  pollUntil,
   type RedisNode,
   redisCommand,
   redisInfo,
@@ -33,12 +32,13 @@ async function masterWithReplica(): Promise<Replicated> {
     appendonly: true,
   })
   onTestFinished(() => replica.dispose())
-  await pollUntil(
-    'the replica to sync',
-    async () =>
-      (await redisInfo(master.port, 'replication')).get('connected_slaves') === '1' || undefined,
-    10_000,
-  )
+  await expect
+    .poll(async () => (await redisInfo(master.port, 'replication')).get('connected_slaves'), {
+      timeout: 10_000,
+      interval: 50,
+      message: 'the replica syncs',
+    })
+    .toBe('1')
   return { master, replicaPort: replica.port, link }
 }
 

@@ -5,9 +5,9 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { auth, startTestApp, type TestApp } from '../support/app.js'
 import { keySlot } from '../support/key-slot.js'
 import {
-  eventually,
   idsPending,
   PATIENT_REDIS,
+  POLL,
   patchLater,
   pendingWrites,
   startWorkerApp,
@@ -89,9 +89,12 @@ describe('Redis Cluster: every script call’s keys share one slot', () => {
         }
         expect((await send('PATCH', '/products/1', { stock: 5 })).statusCode).toBe(200)
         expect((await patchLater(app, 2, { stock: 6 })).statusCode).toBe(202)
-        await eventually(
-          async () => (await idsPending(pendingWrites(app, started.config))).length === 0,
-        )
+        await expect
+          .poll(
+            async () => (await idsPending(pendingWrites(app, started.config))).length === 0,
+            POLL,
+          )
+          .toBe(true)
         expect((await send('DELETE', '/products/cache/1')).statusCode).toBe(204)
         expect((await send('DELETE', '/cache/categories/books')).statusCode).toBe(204)
         expect((await send('POST', '/cache/version')).statusCode).toBe(200)

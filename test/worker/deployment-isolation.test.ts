@@ -3,7 +3,7 @@ import { describe, expect, it, onTestFinished } from 'vitest'
 import { PERSIST_PRODUCT_WRITE } from '../../src/queues/persist-product-write.js'
 import { startTestApp, type TestApp } from '../support/app.js'
 import { persistentRedisUrl } from '../support/redis.js'
-import { eventually, PATIENT_REDIS, patchLater, rowOf } from './write-behind-support.js'
+import { PATIENT_REDIS, POLL, patchLater, rowOf } from './write-behind-support.js'
 
 const WRITES = 8
 
@@ -24,7 +24,8 @@ async function writeOnBoth(deployments: TestApp[]): Promise<number> {
   }
   // Every job finished: persisted, or "done" by the other deployment's worker (which found
   // nothing of its own to persist, and so left the write pending until a sweep).
-  for (const t of deployments) await eventually(() => jobsFinished(t), { timeoutMs: 15_000 })
+  for (const t of deployments)
+    await expect.poll(() => jobsFinished(t), { ...POLL, timeout: 15_000 }).toBe(true)
   let persisted = 0
   for (const [index, t] of deployments.entries()) {
     for (let id = 1; id <= WRITES; id++) {

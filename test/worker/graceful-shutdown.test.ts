@@ -1,8 +1,7 @@
-import { setTimeout as sleep } from 'node:timers/promises'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { ADMIN_TOKEN, auth, sqlite, startTestApp, type TestApp } from '../support/app.js'
 import type { TestDatabase } from '../support/databases.js'
-import { call, type ServerProcess, spawnServer, waitForHealth } from '../support/processes.js'
+import { call, type ServerProcess, spawnServer } from '../support/processes.js'
 import { uniquePrefix } from '../support/redis.js'
 
 /**
@@ -32,8 +31,14 @@ describe('graceful shutdown under load', () => {
 
   it('loses no accepted request or job, and exits 0', async () => {
     server = await spawnServer({ ...env, DATABASE_URL: database.url })
-    await waitForHealth(server)
-    const { base } = server
+    const { base, child, output } = server
+    await vi.waitFor(
+      async () => {
+        expect(child.exitCode, output()).toBeNull()
+        expect((await call(base, 'GET', '/health')).status).toBe(200)
+      },
+      { timeout: 20_000, interval: 100 },
+    )
 
     let stopping = false
     const outcomes = { answered: 0, refused: 0, lost: [] as string[] }
@@ -59,7 +64,15 @@ describe('graceful shutdown under load', () => {
       }
     }
     const clients = Array.from({ length: 12 }, (_, n) => client(n))
-    await sleep(1500)
+    // The signal lands in the middle of traffic: reads answered and jobs acknowledged, with 12
+    // clients still sending (each waits 50 ms on the database, so requests are under way).
+    await vi.waitFor(
+      () => {
+        expect(outcomes.answered).toBeGreaterThanOrEqual(50)
+        expect(acknowledgedJobs.length).toBeGreaterThanOrEqual(5)
+      },
+      { timeout: 15_000, interval: 20 },
+    )
     server.child.kill('SIGTERM')
     stopping = true
     const code = await server.exited
@@ -81,15 +94,16 @@ describe('graceful shutdown under load', () => {
         create: async () => ({ url: database.url, cleanup: async () => {} }),
       },
     )
-    const deadline = Date.now() + 20_000
+    const started = performance.now()
     for (const jobId of acknowledgedJobs) {
-      for (;;) {
-        const job = await next.app.queue.getJob(jobId)
-        expect(job, `job ${jobId} was lost`).toBeDefined()
-        if ((await job?.getState()) === 'completed') break
-        expect(Date.now()).toBeLessThan(deadline)
-        await sleep(50)
-      }
+      await vi.waitFor(
+        async () => {
+          const job = await next?.app.queue.getJob(jobId)
+          expect(job, `job ${jobId} was lost`).toBeDefined()
+          expect(await job?.getState()).toBe('completed')
+        },
+        { timeout: Math.max(1, 20_000 - (performance.now() - started)), interval: 50 },
+      )
     }
   })
 })

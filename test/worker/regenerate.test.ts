@@ -1,17 +1,15 @@
-import { setTimeout as sleep } from 'node:timers/promises'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { auth, startTestApp, type TestApp } from '../support/app.js'
 
-/** Polls GET /jobs/:id until the job is completed or failed. */
-async function settled(t: TestApp, status: string, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const job = (await t.app.inject({ method: 'GET', url: status, headers: auth })).json()
-    if (job.state === 'completed' || job.state === 'failed') return job
-    if (Date.now() > deadline) throw new Error(`job still ${job.state} after ${timeoutMs} ms`)
-    await sleep(25)
-  }
+/** GET /jobs/:id of a job that has finished (completed or failed); throws while it has not. */
+async function finishedJob(t: TestApp, status: string) {
+  const job = (await t.app.inject({ method: 'GET', url: status, headers: auth })).json()
+  expect(['completed', 'failed'], `job still ${job.state}`).toContain(job.state)
+  return job
 }
+
+/** Up to 10 s for a job to finish, looking every 25 ms. */
+const POLL = { timeout: 10_000, interval: 25 }
 
 describe('the regenerate-product-cache job', () => {
   let t: TestApp
@@ -30,7 +28,7 @@ describe('the regenerate-product-cache job', () => {
     expect(status).toBe(`/jobs/${jobId}`)
     expect(accepted.headers.location).toBe(status)
 
-    const job = await settled(t, status)
+    const job = await vi.waitFor(() => finishedJob(t, status), POLL)
     expect(job).toMatchObject({
       id: jobId,
       name: 'regenerate-product-cache',
@@ -56,14 +54,15 @@ describe('the regenerate-product-cache job', () => {
       .execute()
     expect((await t.app.inject({ method: 'GET', url: '/products/4' })).json().data.version).toBe(1)
 
-    await settled(t, (await regenerate('4')).json().status)
+    const { status } = (await regenerate('4')).json()
+    await vi.waitFor(() => finishedJob(t, status), POLL)
     const read = (await t.app.inject({ method: 'GET', url: '/products/4' })).json()
     expect(read.data).toMatchObject({ name: 'Changed behind the cache', version: 2 })
   })
 
   it('fails an unknown product at once, without retries, with the reason', async () => {
     const { status } = (await regenerate('999999')).json()
-    const job = await settled(t, status)
+    const job = await vi.waitFor(() => finishedJob(t, status), POLL)
     expect(job).toMatchObject({ state: 'failed', attempts: 1, max_attempts: 5 })
     expect(job.failed_reason).toMatch(/Product 999999 does not exist/)
   })

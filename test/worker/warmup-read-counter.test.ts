@@ -1,25 +1,14 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import { createRedisClient } from '@caching-strategies/cache'
 import type { Redis } from 'ioredis'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { ReadCounter } from '../../src/catalog/read-counter.js'
 import { startTestApp, type TestApp } from '../support/app.js'
 import { type RedisServer, startRedisServer } from '../support/redis.js'
 
 const KEY = 'reads:product'
 
-/** Polls until `check` passes or the deadline does. */
-async function eventually(check: () => Promise<void>, timeoutMs = 5000) {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    try {
-      return await check()
-    } catch (error) {
-      if (Date.now() > deadline) throw error
-      await sleep(25)
-    }
-  }
-}
+/** How long to wait for a Redis (back) up or a flush of the counts, and how often to look. */
+const POLL = { timeout: 5000, interval: 25 }
 
 /** How many ZINCRBY commands this Redis has run (it is the test's own, so exact). */
 async function zincrbyCalls(redis: Redis): Promise<number> {
@@ -50,7 +39,7 @@ describe('ReadCounter against a Redis of its own', () => {
   beforeEach(async () => {
     // Generous: a loaded machine must not time out a flush; an outage still fails at once.
     redis = createRedisClient(server.url, { commandTimeoutMs: 1000 })
-    await eventually(async () => expect(await redis.ping()).toBe('PONG'))
+    await vi.waitFor(async () => expect(await redis.ping()).toBe('PONG'), POLL)
     await redis.flushall()
     await redis.config('RESETSTAT')
   })
@@ -81,7 +70,7 @@ describe('ReadCounter against a Redis of its own', () => {
   it('flushes on its own every interval, and what is left on close', async () => {
     open({ flushIntervalMs: 20 })
     counter.record(7)
-    await eventually(async () => expect(await redis.zscore(KEY, '7')).toBe('1'))
+    await vi.waitFor(async () => expect(await redis.zscore(KEY, '7')).toBe('1'), POLL)
 
     open() // a long interval: only close() can send this one
     counter.record(8)
@@ -98,7 +87,7 @@ describe('ReadCounter against a Redis of its own', () => {
     expect(dropped).toHaveLength(1)
 
     await server.restart()
-    await eventually(async () => expect(await redis.ping()).toBe('PONG'))
+    await vi.waitFor(async () => expect(await redis.ping()).toBe('PONG'), POLL)
     counter.record(1)
     await counter.flush()
     expect(await redis.zscore(KEY, '1')).toBe('1') // the dropped batch was not retried
@@ -155,10 +144,10 @@ describe('reads through the API', () => {
 
     const key = `${t.config.REDIS_KEY_PREFIX}reads:product`
     const { redis } = t.dependencies
-    await eventually(async () => {
+    await vi.waitFor(async () => {
       expect(await redis.zscore(key, '4')).toBe('3')
       expect(await redis.zscore(key, '5')).toBe('1')
-    })
+    }, POLL)
     expect(await redis.zscore(key, '999999')).toBeNull()
   })
 })

@@ -1,25 +1,22 @@
-import { setTimeout as sleep } from 'node:timers/promises'
-import type { Job, Queue } from 'bullmq'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Queue } from 'bullmq'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { CACHE_WARMUP, enqueueCacheWarmup } from '../../src/queues/cache-warmup.js'
 import { auth, startTestApp, type TestApp } from '../support/app.js'
 
 const TOP_N = 3
 
-/** Polls the job until it has finished; answers it as it finished, result included. */
-async function finished(queue: Queue, id: string | undefined, timeoutMs = 10_000): Promise<Job> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    // State first: a job read before it finished would keep its old (empty) result.
-    const state = await queue.getJobState(String(id))
-    if (state === 'completed' || state === 'failed') {
-      const job = await queue.getJob(String(id))
-      if (job) return job
-    }
-    if (Date.now() > deadline) throw new Error(`job ${id} still ${state} after ${timeoutMs} ms`)
-    await sleep(25)
-  }
+/** The job as it finished, result included; throws while it has not finished. */
+async function finishedJob(queue: Queue, id: string | undefined) {
+  // State first: a job read before it finished would keep its old (empty) result.
+  const state = await queue.getJobState(String(id))
+  expect(['completed', 'failed'], `job ${id} still ${state}`).toContain(state)
+  const job = await queue.getJob(String(id))
+  expect(job).toBeDefined()
+  return job as NonNullable<typeof job>
 }
+
+/** Up to 10 s for a job or a flush, looking every 25 ms. */
+const POLL = { timeout: 10_000, interval: 25 }
 
 describe('the cache-warmup job', () => {
   let t: TestApp
@@ -40,14 +37,12 @@ describe('the cache-warmup job', () => {
   }
 
   it('is scheduled on the cron when the worker starts, and runs once at start', async () => {
-    const deadline = Date.now() + 10_000
-    let atStart: Job | undefined
-    while (!atStart) {
+    const atStart = await vi.waitFor(async () => {
       const jobs = await t.app.queue.getJobs(['completed'])
-      atStart = jobs.find((job) => job.name === CACHE_WARMUP)
-      if (!atStart && Date.now() > deadline) throw new Error('no warm-up ran at start')
-      if (!atStart) await sleep(25)
-    }
+      const warmUp = jobs.find((job) => job.name === CACHE_WARMUP)
+      expect(warmUp, 'a warm-up ran at start').toBeDefined()
+      return warmUp as NonNullable<typeof warmUp>
+    }, POLL)
     expect(atStart.data).toEqual({ v: 1, topN: TOP_N })
     expect(atStart.returnvalue).toEqual({ warmed: 0 }) // nothing had been read yet
 
@@ -68,18 +63,20 @@ describe('the cache-warmup job', () => {
       for (let i = 0; i < reads; i++) expect((await read(id)).statusCode).toBe(200)
     }
     const key = `${t.config.REDIS_KEY_PREFIX}reads:product`
-    const deadline = Date.now() + 5000
-    while ((await t.dependencies.redis.zscore(key, '12')) !== '1') {
-      expect(Date.now(), 'the read counts were never flushed').toBeLessThan(deadline)
-      await sleep(25)
-    }
+    await expect
+      .poll(() => t.dependencies.redis.zscore(key, '12'), {
+        ...POLL,
+        timeout: 5000,
+        message: 'the read counts are flushed',
+      })
+      .toBe('1')
     // New keys: nothing read so far is cached any more.
     const bumped = await t.app.inject({ method: 'POST', url: '/cache/version', headers: auth })
     expect(bumped.statusCode).toBe(200)
 
     const loadsBefore = await productLoads()
     const { id } = await enqueueCacheWarmup(t.app.queue, TOP_N)
-    const job = await finished(t.app.queue, id)
+    const job = await vi.waitFor(() => finishedJob(t.app.queue, id), POLL)
     expect(job.returnvalue).toEqual({ warmed: TOP_N })
     expect(await productLoads()).toBe(loadsBefore + TOP_N)
     // And it aged the counts: 4 reads of product 5 now weigh 2 against whatever comes next.

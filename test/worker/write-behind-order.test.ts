@@ -6,8 +6,8 @@ import { PERSIST_PRODUCT_WRITE } from '../../src/queues/persist-product-write.js
 import { startCluster, type TestCluster } from '../support/cluster.js'
 import {
   drained,
-  eventually,
   PATIENT_REDIS,
+  POLL,
   patchLater,
   readProduct,
   rowOf,
@@ -54,7 +54,9 @@ describe('write-behind: order', () => {
     const last = acknowledged.reduce((a, b) => (b.version > a.version ? b : a))
     const first = acknowledged.reduce((a, b) => (b.version < a.version ? b : a))
 
-    await eventually(() => drained(apps[0] as FastifyInstance, config), { timeoutMs: 15_000 })
+    await expect
+      .poll(() => drained(apps[0] as FastifyInstance, config), { ...POLL, timeout: 15_000 })
+      .toBe(true)
     const row = await rowOf(apps[0] as FastifyInstance, id)
     expect(row).toMatchObject({ stock: last.stock, name: last.name, version: last.version })
     for (const app of apps) expect((await readProduct(app, id)).product).toEqual(last)
@@ -69,7 +71,7 @@ describe('write-behind: order', () => {
       { v: 1, productId: id, version: first.version },
       { jobId: `replay-${id}-v${first.version}` },
     )
-    await eventually(async () => (await replay.getState()) === 'completed')
+    await expect.poll(async () => (await replay.getState()) === 'completed', POLL).toBe(true)
     // A job that read an old pending state and applies it late (a slow or redelivered one).
     const { sku, name, description, price_cents, currency, category, stock } = first
     const late = await createProductRepository(worker.database).applyIfNewer(

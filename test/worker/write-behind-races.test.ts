@@ -2,13 +2,13 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
 import { sql } from 'kysely'
 import pg from 'pg'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { auth, startTestApp, type TestApp } from '../support/app.js'
 import { type TestDialect, testDialects } from '../support/databases.js'
 import {
   drained,
-  eventually,
   PATIENT_REDIS,
+  POLL,
   patchLater,
   pendingWrites,
   rowOf,
@@ -45,27 +45,32 @@ describe('write-behind: races between writers', () => {
   it('a write built on a row read before another write was persisted is built again', async () => {
     const { slow, fast, config } = await startPair()
     const before = await rowOf(fast, 6)
-    // The slow instance reads the row (nothing is pending)…
+    // The slow instance reads the row (nothing is pending): its query runs, then it waits 1.5 s…
+    const slowReads = vi.spyOn(slow.database.db, 'selectFrom')
     const slowWrite = patchLater(slow, 6, { name: 'Slow writer' })
+    await vi.waitFor(() => expect(slowReads).toHaveBeenCalled(), POLL)
     // …meanwhile the fast one stages a write and its worker persists it.
     const fastWrite = await patchLater(fast, 6, { stock: 55 })
     expect(fastWrite.json().version).toBe(before.version + 1)
-    await eventually(async () => (await rowOf(fast, 6)).stock === 55)
+    await expect.poll(async () => (await rowOf(fast, 6)).stock === 55, POLL).toBe(true)
 
     const slowAck = (await slowWrite).json()
     // Built on the persisted write, one version past it, not on the row it first read.
     expect(slowAck).toMatchObject({ name: 'Slow writer', stock: 55, version: before.version + 2 })
-    await eventually(() => drained(fast, config))
+    await expect.poll(() => drained(fast, config), POLL).toBe(true)
     expect(await rowOf(fast, 6)).toMatchObject({ name: 'Slow writer', stock: 55 })
   })
 
   it('a write built on a row read before a synchronous write is built again', async () => {
     const { slow, fast, config } = await startPair()
     const before = await rowOf(fast, 8)
+    // The slow instance's row read: its query runs, then it waits 1.5 s (DB_EXTRA_LATENCY_MS).
+    const slowReads = vi.spyOn(slow.database.db, 'selectFrom')
     const slowWrite = patchLater(slow, 8, { name: 'Slow writer' })
-    // Lands the synchronous write inside the slow read's 1.5 s window (were it to land before
-    // the read, the race would not happen and the test would pass without proving anything).
-    await sleep(100)
+    // Lands the synchronous write inside the slow read's 1.5 s window, once the read has begun
+    // (were it to land before the read, the race would not happen and the test would pass
+    // without proving anything).
+    await vi.waitFor(() => expect(slowReads).toHaveBeenCalled(), POLL)
     const sync = await fast.inject({
       method: 'PATCH',
       url: '/products/8',
@@ -78,7 +83,7 @@ describe('write-behind: races between writers', () => {
     const slowAck = (await slowWrite).json()
     expect(slowAck).toMatchObject({ name: 'Slow writer', stock: 66 })
     expect(slowAck.version).toBeGreaterThan(before.version + 1)
-    await eventually(() => drained(fast, config))
+    await expect.poll(() => drained(fast, config), POLL).toBe(true)
     expect(await rowOf(fast, 8)).toMatchObject({ name: 'Slow writer', stock: 66 })
   })
 })
@@ -103,13 +108,15 @@ describe.skipIf(postgres === undefined)('write-behind: writes that wait on the d
 
   /** Until an UPDATE of the app's waits for a lock the test holds. */
   async function updateWaiting(app: FastifyInstance) {
-    await eventually(async () => {
-      // (Not on the locking connection: in a transaction, pg_stat_activity is a snapshot.)
-      const { rows } = await sql`
+    await expect
+      .poll(async () => {
+        // (Not on the locking connection: in a transaction, pg_stat_activity is a snapshot.)
+        const { rows } = await sql`
         select 1 from pg_stat_activity where wait_event_type = 'Lock' and query ilike 'update%'
       `.execute(app.database.db)
-      return rows.length > 0
-    })
+        return rows.length > 0
+      }, POLL)
+      .toBe(true)
   }
 
   it('a job persisting an older state leaves the write staged meanwhile to its own job', async () => {
@@ -125,7 +132,7 @@ describe.skipIf(postgres === undefined)('write-behind: writes that wait on the d
     expect(second.version).toBe(first.version + 1)
     await locker.query('commit')
 
-    await eventually(() => drained(app, config))
+    await expect.poll(() => drained(app, config), POLL).toBe(true)
     expect(await rowOf(app, 9)).toMatchObject({ stock: 2, version: second.version })
     const pending = pendingWrites(app, config)
     expect(await app.redis.hexists(pending.keyOf(9), 'state')).toBe(0)
@@ -153,7 +160,7 @@ describe.skipIf(postgres === undefined)('write-behind: writes that wait on the d
 
     expect((await sync).json()).toMatchObject({ stock: 88, version: before.version + 1 })
     expect((await later).json()).toMatchObject({ stock: 88, name: 'Deferred' })
-    await eventually(() => drained(app, config))
+    await expect.poll(() => drained(app, config), POLL).toBe(true)
     expect(await rowOf(app, 10)).toMatchObject({ stock: 88, name: 'Deferred' })
   })
 })

@@ -4,9 +4,9 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { persistJobId } from '../../src/queues/persist-product-write.js'
 import { auth, startTestApp, type TestApp } from '../support/app.js'
 import {
-  eventually,
   idsPending,
   PATIENT_REDIS,
+  POLL,
   patchLater,
   pendingWrites,
   readProduct,
@@ -25,10 +25,12 @@ async function listed(app: FastifyInstance, id: number) {
  * just before it failed would say "failed" (getState asks Redis) yet carry no failedReason.
  */
 async function finished(app: FastifyInstance, jobId: string): Promise<Job> {
-  await eventually(async () => {
-    const state = await (await app.queue.getJob(jobId))?.getState()
-    return state === 'completed' || state === 'failed'
-  })
+  await expect
+    .poll(async () => {
+      const state = await (await app.queue.getJob(jobId))?.getState()
+      return state === 'completed' || state === 'failed'
+    }, POLL)
+    .toBe(true)
   return (await app.queue.getJob(jobId)) as Job
 }
 

@@ -12,9 +12,9 @@ import { startCluster, type TestCluster } from '../support/cluster.js'
 import { suiteRedisEnv } from '../support/topology.js'
 import {
   drained,
-  eventually,
   idsPending,
   PATIENT_REDIS,
+  POLL,
   patchLater,
   pendingWrites,
   rowOf,
@@ -64,16 +64,18 @@ async function startWorkerProcess(
   child.stderr?.on('data', (chunk) => {
     output += chunk
   })
-  await eventually(
-    async () => {
-      if (child.exitCode !== null) throw new Error(`worker exited ${child.exitCode}:\n${output}`)
-      return fetch(`http://127.0.0.1:${port}/health`).then(
-        (response) => response.ok,
-        () => false,
-      )
-    },
-    { timeoutMs: 20_000, everyMs: 100 },
-  )
+  await expect
+    .poll(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`worker exited ${child.exitCode}:\n${output}`)
+        return fetch(`http://127.0.0.1:${port}/health`).then(
+          (response) => response.ok,
+          () => false,
+        )
+      },
+      { ...POLL, timeout: 20_000, interval: 100 },
+    )
+    .toBe(true)
   return { child, output: () => output }
 }
 
@@ -152,7 +154,9 @@ describe('write-behind: a worker killed in the middle of a stream of writes', ()
 
     const second = await startWorkerProcess(config)
     children.push(second.child)
-    await eventually(() => drained(api, config), { timeoutMs: 60_000, everyMs: 100 })
+    await expect
+      .poll(() => drained(api, config), { ...POLL, timeout: 60_000, interval: 100 })
+      .toBe(true)
 
     let lost = 0
     for (const [id, last] of lastAcknowledged) {

@@ -1,4 +1,3 @@
-import { setImmediate, setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { buildApp } from '../../src/app.js'
 import type { Config } from '../../src/config.js'
@@ -54,23 +53,11 @@ export function pendingWrites(app: FastifyInstance, config: Config): PendingWrit
 }
 
 /**
- * Polls `check` until it answers true or `timeoutMs` passes. Yields to the event loop between
- * tries (in-process injects do no I/O, so a bus message would otherwise never be delivered).
+ * Options for `expect.poll` (and `vi.waitFor`) in the tests of the service: 10 s, looking every
+ * 20 ms. Between looks the poll waits on a timer, so the event loop runs its I/O: an in-process
+ * inject does none, and a bus message would otherwise never be delivered.
  */
-export async function eventually(
-  check: () => Promise<boolean>,
-  { timeoutMs = 10_000, everyMs = 20 }: { timeoutMs?: number; everyMs?: number } = {},
-): Promise<number> {
-  const started = performance.now()
-  for (;;) {
-    if (await check()) return performance.now() - started
-    if (performance.now() - started > timeoutMs) {
-      throw new Error(`condition not met within ${timeoutMs} ms`)
-    }
-    await setImmediate()
-    if (everyMs > 0) await sleep(everyMs)
-  }
-}
+export const POLL = { timeout: 10_000, interval: 20 } as const
 
 /** The products with a write pending, from every master (the sweep's own scan). */
 export async function idsPending(pending: PendingWrites): Promise<number[]> {

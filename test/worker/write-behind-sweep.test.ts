@@ -6,8 +6,8 @@ import { persistJobId } from '../../src/queues/persist-product-write.js'
 import { startTestApp, type TestApp } from '../support/app.js'
 import {
   drained,
-  eventually,
   PATIENT_REDIS,
+  POLL,
   patchLater,
   rowOf,
   startWorkerApp,
@@ -28,7 +28,7 @@ describe("write-behind: the worker's sweep of pending writes", () => {
     await (await app.queue.getJob(persistJobId(5, version)))?.remove() // as if never queued
 
     worker = await startWorkerApp(config, app) // sweeps as it starts
-    await eventually(() => drained(app, config))
+    await expect.poll(() => drained(app, config), POLL).toBe(true)
     expect(await rowOf(app, 5)).toMatchObject({ stock: 505, version })
   })
 
@@ -46,12 +46,14 @@ describe("write-behind: the worker's sweep of pending writes", () => {
     )
     const { version } = (await patchLater(app, 6, { stock: 606 })).json()
     const jobId = persistJobId(6, version)
-    await eventually(async () => (await (await app.queue.getJob(jobId))?.getState()) === 'failed')
+    await expect
+      .poll(async () => (await (await app.queue.getJob(jobId))?.getState()) === 'failed', POLL)
+      .toBe(true)
     await failing.close()
     connection.disconnect()
 
     worker = await startWorkerApp(config, app)
-    await eventually(() => drained(app, config))
+    await expect.poll(() => drained(app, config), POLL).toBe(true)
     expect(await rowOf(app, 6)).toMatchObject({ stock: 606, version })
     expect(await (await app.queue.getJob(jobId))?.getState()).toBe('completed')
   })

@@ -5,13 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { persistJobId } from '../../src/queues/persist-product-write.js'
 import { startTestApp, type TestApp } from '../support/app.js'
 import { type TestDialect, testDialects } from '../support/databases.js'
-import {
-  eventually,
-  PATIENT_REDIS,
-  patchLater,
-  rowOf,
-  startWorkerApp,
-} from './write-behind-support.js'
+import { PATIENT_REDIS, POLL, patchLater, rowOf, startWorkerApp } from './write-behind-support.js'
 
 const postgres = testDialects.find((dialect) => dialect.name === 'postgres')
 
@@ -48,6 +42,7 @@ describe.skipIf(postgres === undefined)(
       await locker.query('lock table products in access exclusive mode')
       const response = await patchLater(t.app, 2, { stock: 322 })
       expect(response.statusCode).toBe(503)
+      expect(response.headers['retry-after']).toBe('1')
       expect(response.json().detail).toBe('The database did not answer; nothing was changed; retry')
       await locker.query('rollback')
     })
@@ -67,10 +62,12 @@ describe.skipIf(postgres === undefined)(
       worker = await startWorkerApp(config, app)
 
       let job: Job | undefined
-      await eventually(async () => {
-        job = await app.queue.getJob(persistJobId(2, version))
-        return (job?.attemptsMade ?? 0) >= 1 // the first attempt failed…
-      })
+      await expect
+        .poll(async () => {
+          job = await app.queue.getJob(persistJobId(2, version))
+          return (job?.attemptsMade ?? 0) >= 1 // the first attempt failed…
+        }, POLL)
+        .toBe(true)
       // The reason names the error's code (55P03: lock_not_available), never the raw message,
       // which board users and GET /jobs/:id would see.
       expect(job?.failedReason).toBe(
@@ -79,7 +76,9 @@ describe.skipIf(postgres === undefined)(
       expect(await rowOf(app, 2).catch(() => 'locked')).toBe('locked') // (the app's own reads time out too)
       await locker.query('commit') // …and the database is back
 
-      await eventually(async () => (await job?.getState()) === 'completed', { timeoutMs: 15_000 })
+      await expect
+        .poll(async () => (await job?.getState()) === 'completed', { ...POLL, timeout: 15_000 })
+        .toBe(true)
       const done = await app.queue.getJob(persistJobId(2, version))
       expect(done?.attemptsMade).toBeGreaterThanOrEqual(2)
       expect(done?.returnvalue).toEqual({ productId: 2, outcome: 'persisted', version })

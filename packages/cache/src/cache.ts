@@ -1,7 +1,7 @@
 import type { BusMessage } from './bus/bus-message.js'
 import type { InvalidationBus } from './bus/invalidation-bus.js'
 import { type BatchItem, ClusterLoader, loadOne } from './cluster-loader.js'
-import { type Entry, encodeEntry } from './entry.js'
+import { decodeEntry, type Entry, encodeEntry } from './entry.js'
 import { decodeServable, isServable, lookup, newEntry, redisTtlMs } from './entry-lifetime.js'
 import { CacheUnavailableError } from './errors.js'
 import { isFresh, shouldRefreshEarly } from './freshness.js'
@@ -18,6 +18,8 @@ import type { SharedVersion } from './shared-version.js'
 import type { TagVersions } from './tag-versions.js'
 import type {
   BatchLoader,
+  CachedCopy,
+  CacheInspection,
   CacheLookup,
   CacheOptions,
   CacheTier,
@@ -249,6 +251,24 @@ export class Cache<T> {
     for (const { key, id } of missing) {
       answers.set(id, lookup(loaded.get(key) as Entry<T>, 'miss'))
     }
+  }
+
+  /**
+   * What L1 and Redis each hold for `id`, fresh, stale or outdated by a tag alike: for audits
+   * such as a consistency check. Counts no read and refreshes nothing. Never throws: a tier that
+   * cannot be read is reported to the observer and left out.
+   */
+  async inspect(id: string): Promise<CacheInspection<T>> {
+    const key = this.keyFor(id)
+    const inspection: CacheInspection<T> = { key }
+    const local = this.#local.peek(key)
+    if (local) inspection.l1 = copyOf(local)
+    if (this.#version.confirmed) {
+      const read = await this.#guard.attempt('get', () => this.#l2.read(key))
+      const shared = read.ok && read.value !== undefined ? decodeEntry(read.value) : undefined
+      if (shared) inspection.l2 = copyOf(shared as Entry<T>)
+    }
+    return inspection
   }
 
   /**
@@ -503,4 +523,8 @@ export class Cache<T> {
     // Longer than any load can take, so a load never outlives the generation it must present.
     return this.#options.freshMs + this.#options.graceMs + 60_000
   }
+}
+
+function copyOf<T>(entry: Entry<T>): CachedCopy<T> {
+  return { value: entry.value, storedAt: entry.storedAt, freshUntil: entry.freshUntil }
 }

@@ -7,7 +7,7 @@ import { isFresh } from './freshness.js'
 import { withinTimeout } from './loader-timeout.js'
 import type { LocalCopies } from './local-copies.js'
 import type { ResolvedCacheOptions } from './options.js'
-import type { LeaseMode, RedisCoordinator } from './redis/redis-coordinator.js'
+import type { Fill, LeaseMode, RedisCoordinator } from './redis/redis-coordinator.js'
 import { LateTimeoutError, type RedisGuard } from './redis-guard.js'
 import type { SharedVersion } from './shared-version.js'
 import { SingleFlight } from './single-flight.js'
@@ -331,25 +331,32 @@ export class ClusterLoader<T> {
     }
     const loadMs = performance.now() - started
     const now = Date.now()
+    const loaded = new Map<string, Entry<T>>()
+    const fills: Fill[] = []
+    for (const { key, id, fence } of items) {
+      const entry = newEntry(call, values.get(id), loadMs, tagsBefore)
+      loaded.set(key, entry)
+      if (fence) {
+        const { generation, token } = fence
+        fills.push({
+          key,
+          raw: encodeEntry(entry),
+          ttlMs: redisTtlMs(entry, now, call),
+          generation,
+          token,
+        })
+      } else local.keep(key, entry, invalidations, now, call)
+    }
+    if (fills.length === 0) return loaded
+    // One script call for every fenced fill (one per key on a Cluster).
     const fillStarted = performance.now()
-    const filled = await Promise.all(
-      items.map(async ({ key, id, fence }) => {
-        const entry = newEntry(call, values.get(id), loadMs, tagsBefore)
-        if (!fence) {
-          local.keep(key, entry, invalidations, now, call)
-          return [key, entry] as const
-        }
-        const raw = encodeEntry(entry)
-        const stored = await guard.attempt('fill', () =>
-          l2.fill(key, raw, redisTtlMs(entry, now, call), fence.generation, fence.token),
-        )
-        if (stored.ok && !stored.value) call.observer.fenced(name)
-        else local.keep(key, entry, invalidations, now, call, raw)
-        return [key, entry] as const
-      }),
-    )
+    const stored = await guard.attempt('fill', () => l2.fillMany(fills))
     this.#parts.timeFill(fillStarted)
-    return new Map(filled)
+    fills.forEach(({ key, raw }, i) => {
+      if (stored.ok && !stored.value[i]) call.observer.fenced(name)
+      else local.keep(key, loaded.get(key) as Entry<T>, invalidations, now, call, raw)
+    })
+    return loaded
   }
 
   async #loadAndFill(

@@ -40,6 +40,8 @@ export {
 } from './redis-guard.js'
 export type {
   BatchLoader,
+  CachedCopy,
+  CacheInspection,
   CacheLookup,
   CacheObserver,
   CacheOperation,

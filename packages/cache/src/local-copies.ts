@@ -36,6 +36,11 @@ export class LocalCopies<T> {
     return this.#invalidations
   }
 
+  /** The copy held for `key`, read without timing it: for audits. */
+  peek(key: string): Entry<T> | undefined {
+    return (this.#values?.get(key) ?? this.#absent?.get(key)) as Entry<T> | undefined
+  }
+
   read(key: string): Entry<T> | undefined {
     if (!this.#values) return undefined
     const started = performance.now()

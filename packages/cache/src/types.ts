@@ -34,6 +34,23 @@ export interface CacheLookup<T> {
   freshUntil: number
 }
 
+/** What one tier holds for a key, as stored: for audits (`inspect`), not for serving. */
+export interface CachedCopy<T> {
+  /** undefined: the tier caches "no such thing". */
+  value: T | undefined
+  /** When it was loaded (epoch ms). */
+  storedAt: number
+  freshUntil: number
+}
+
+/** What each tier holds for one id; a tier without a copy is absent from it. */
+export interface CacheInspection<T> {
+  /** The Redis key, e.g. `product:v1:42`. */
+  key: string
+  l1?: CachedCopy<T>
+  l2?: CachedCopy<T>
+}
+
 /** Redis operations the core performs, for error reporting. */
 export const CACHE_OPERATIONS = ['get', 'set', 'delete', 'version', 'lease', 'tags'] as const
 export type CacheOperation = (typeof CACHE_OPERATIONS)[number]

@@ -7,9 +7,9 @@ import {
   countingLoader,
   deferred,
   isolatedPrefix,
+  POLL,
   startBus,
   startCache,
-  waitUntil,
 } from './helpers.js'
 
 // The calls a library user makes beyond getOrSet: get, set, per-call options, and the errors
@@ -52,7 +52,12 @@ describe('Cache.get', () => {
     const { instance } = await setup()
     const cache = await instance()
     await cache.getOrSet('42', async () => 'pen', { ttlSeconds: 0.05 })
-    await waitUntil(async () => (await cache.get('42')) === undefined, 'the entry goes stale')
+    await expect
+      .poll(async () => (await cache.get('42')) === undefined, {
+        ...POLL,
+        message: 'the entry goes stale',
+      })
+      .toBe(true)
     await expect(cache.getOrSet('42', async () => 'new pen')).resolves.toMatchObject({
       value: 'pen',
       status: 'stale',
@@ -80,7 +85,12 @@ describe('Cache.set', () => {
       status: 'hit',
       tier: 'l1',
     })
-    await waitUntil(async () => (await reader.get('42')) === 'new pen', 'the reader sees the set')
+    await expect
+      .poll(async () => (await reader.get('42')) === 'new pen', {
+        ...POLL,
+        message: 'the reader sees the set',
+      })
+      .toBe(true)
   })
 
   it('fences a load under way: what it read before the write is never stored over the set', async () => {

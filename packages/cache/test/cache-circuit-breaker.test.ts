@@ -2,7 +2,7 @@ import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import { startRedisServer } from '../../../test/support/redis.js'
 import { MemoryTier } from '../src/memory/memory-tier.js'
 import type { CircuitStateName } from '../src/redis-guard.js'
-import { adminClient, connectClient, spyObserver, startCache, waitUntil } from './helpers.js'
+import { adminClient, connectClient, POLL, spyObserver, startCache } from './helpers.js'
 
 // The circuit breaker around Redis, against a redis-server of the test's own that it kills and
 // restarts (the shared one is never touched).
@@ -39,12 +39,17 @@ describe('circuit breaker', () => {
 
     await server.kill()
     let cold = 0
-    await waitUntil(async () => {
-      await expect(cache.getOrSet(`cold-${cold++}`, loader)).resolves.toMatchObject({
-        value: 'from db',
-      })
-      return states().includes('open')
-    }, 'the circuit opens')
+    await expect
+      .poll(
+        async () => {
+          await expect(cache.getOrSet(`cold-${cold++}`, loader)).resolves.toMatchObject({
+            value: 'from db',
+          })
+          return states().includes('open')
+        },
+        { ...POLL, message: 'the circuit opens' },
+      )
+      .toBe(true)
     const openedAt = Date.now()
     const errorsWhenOpened = observer.error.mock.calls.length
     expect(errorsWhenOpened).toBeGreaterThan(0)
@@ -73,14 +78,15 @@ describe('circuit breaker', () => {
     // Redis comes back: a probe after halfOpenAfterMs finds it, and the circuit closes.
     await server.restart()
     let after = 0
-    await waitUntil(
-      async () => {
-        await cache.getOrSet(`after-${after++}`, loader)
-        return states().at(-1) === 'closed'
-      },
-      'the circuit closes',
-      15_000,
-    )
+    await expect
+      .poll(
+        async () => {
+          await cache.getOrSet(`after-${after++}`, loader)
+          return states().at(-1) === 'closed'
+        },
+        { ...POLL, timeout: 15_000, message: 'the circuit closes' },
+      )
+      .toBe(true)
     expect(states()).toContain('half-open')
     await cache.getOrSet('back', loader)
     expect(await adminClient(server.url).exists(cache.keyFor('back'))).toBe(1)

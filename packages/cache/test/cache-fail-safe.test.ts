@@ -6,10 +6,9 @@ import {
   connectClient,
   deferred,
   isolatedPrefix,
+  POLL,
   spyObserver,
   startCache,
-  waitUntil,
-  waitUntilTime,
 } from './helpers.js'
 
 // Fail-safe: when the source fails or is slow, a stale value is better than an error.
@@ -35,7 +34,13 @@ async function setup(options: Partial<CacheOptions<string>> = {}) {
 /** Fills '42' with 'v1', then waits until it is stale. */
 async function staleEntry(cache: Awaited<ReturnType<typeof setup>>['cache']) {
   const first = await cache.getOrSet('42', async () => 'v1')
-  await waitUntilTime(first.freshUntil, 'the entry goes stale')
+  await expect
+    .poll(() => Date.now(), {
+      ...POLL,
+      timeout: first.freshUntil - Date.now() + 5000,
+      message: 'the entry goes stale',
+    })
+    .toBeGreaterThan(first.freshUntil)
   return first
 }
 
@@ -66,7 +71,12 @@ describe('fail-safe', () => {
 
     const first = await cache.getOrSet('42', failing)
     expect(first).toMatchObject({ value: 'v1', status: 'stale' })
-    await waitUntil(() => failing.mock.calls.length === 1, 'the refresh tries the database')
+    await expect
+      .poll(() => failing.mock.calls.length === 1, {
+        ...POLL,
+        message: 'the refresh tries the database',
+      })
+      .toBe(true)
     const failedAt = Date.now()
 
     const during = await readFor(cache, failing, 500)
@@ -75,14 +85,15 @@ describe('fail-safe', () => {
     expect(during.length).toBeGreaterThan(5)
 
     // After the backoff, a stale read tries the database again.
-    await waitUntil(
-      async () => {
-        await cache.getOrSet('42', failing)
-        return failing.mock.calls.length === 2
-      },
-      'a refresh is tried again',
-      6000,
-    )
+    await expect
+      .poll(
+        async () => {
+          await cache.getOrSet('42', failing)
+          return failing.mock.calls.length === 2
+        },
+        { ...POLL, timeout: 6000, message: 'a refresh is tried again' },
+      )
+      .toBe(true)
     const retriedAfterMs = Date.now() - failedAt
     expect(retriedAfterMs).toBeGreaterThanOrEqual(900)
     expect(retriedAfterMs).toBeLessThan(3000) // not when the failed refresh's lease lapses (4 s)
@@ -101,17 +112,24 @@ describe('fail-safe', () => {
       value: 'v1',
       status: 'stale',
     })
-    await waitUntil(() => slow.mock.calls.length === 1, 'the refresh reaches the database')
+    await expect
+      .poll(() => slow.mock.calls.length === 1, {
+        ...POLL,
+        message: 'the refresh reaches the database',
+      })
+      .toBe(true)
     // Well past the loader timeout, reads still answer the stale value, and no second load starts.
     const during = await readFor(cache, slow, 300)
     for (const answer of during) expect(answer).toMatchObject({ value: 'v1', status: 'stale' })
     expect(slow).toHaveBeenCalledTimes(1)
 
     database.resolve()
-    await waitUntil(
-      async () => (await cache.getOrSet('42', slow)).value === 'v2',
-      'the slow refresh lands',
-    )
+    await expect
+      .poll(async () => (await cache.getOrSet('42', slow)).value === 'v2', {
+        ...POLL,
+        message: 'the slow refresh lands',
+      })
+      .toBe(true)
     expect(observer.error).not.toHaveBeenCalled()
   })
 
@@ -152,7 +170,12 @@ describe('fail-safe', () => {
     database.resolve()
     await expect(joined).resolves.toMatchObject({ value: 'v1' })
 
-    await waitUntil(async () => (await admin.exists(cache.keyFor('42'))) === 1, 'the fill lands')
+    await expect
+      .poll(async () => (await admin.exists(cache.keyFor('42'))) === 1, {
+        ...POLL,
+        message: 'the fill lands',
+      })
+      .toBe(true)
     await expect(cache.getOrSet('42', slow)).resolves.toMatchObject({ value: 'v1', status: 'hit' })
     expect(slow).toHaveBeenCalledTimes(1)
   })

@@ -6,9 +6,9 @@ import {
   connectClient,
   deferred,
   isolatedPrefix,
+  POLL,
   startBus,
   startCache,
-  waitUntil,
 } from './helpers.js'
 
 // getMany: one pass over L1, one Redis round trip, one batch loader call for what this instance
@@ -147,10 +147,13 @@ describe('Cache.getMany', () => {
     await instances[0]?.delete('2')
 
     for (const cache of instances) {
-      await waitUntil(
-        async () => (await cache.getMany(['1', '2'], db.loader))[1]?.value === 'product 2, renamed',
-        'the write is seen',
-      )
+      await expect
+        .poll(
+          async () =>
+            (await cache.getMany(['1', '2'], db.loader))[1]?.value === 'product 2, renamed',
+          { ...POLL, message: 'the write is seen' },
+        )
+        .toBe(true)
     }
     expect(db.loads.get('2')).toBe(2) // loaded once again, by one of the three
   })

@@ -2,7 +2,7 @@ import { describe, expect, it, onTestFinished } from 'vitest'
 import { startFaultProxy } from '../../../test/support/fault-proxy.js'
 import { startRedisServer } from '../../../test/support/redis.js'
 import { MemoryTier } from '../src/memory/memory-tier.js'
-import { adminClient, connectClient, startBus, startCache, waitUntil } from './helpers.js'
+import { adminClient, connectClient, POLL, startBus, startCache } from './helpers.js'
 
 type Value = { name: string }
 
@@ -55,7 +55,13 @@ describe('an invalidation Redis did not take', () => {
       (await admin.exists(a.keyFor('1'))) === 0 &&
       (await b.getOrSet('1', load)).value?.name === 'new'
     if (retryInvalidations) {
-      await waitUntil(fresh, 'the entry is gone from Redis and B reads the new row', 10_000)
+      await expect
+        .poll(fresh, {
+          ...POLL,
+          timeout: 10_000,
+          message: 'the entry is gone from Redis and B reads the new row',
+        })
+        .toBe(true)
       console.info(
         `invalidation landed ${Math.round(performance.now() - started)} ms after A could reach Redis again`,
       )

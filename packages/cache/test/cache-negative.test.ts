@@ -5,9 +5,9 @@ import {
   adminClient,
   connectClient,
   isolatedPrefix,
+  POLL,
   spyObserver,
   startCache,
-  waitUntil,
 } from './helpers.js'
 
 // Negative caching: "no such thing" is cached too, briefly, so a flood of reads for an id that
@@ -74,7 +74,12 @@ describe('negative caching', () => {
     const loader = vi.fn(async (): Promise<string | undefined> => undefined)
     await cache.getOrSet('404', loader)
 
-    await waitUntil(async () => (await admin.exists(cache.keyFor('404'))) === 0, 'it expires')
+    await expect
+      .poll(async () => (await admin.exists(cache.keyFor('404'))) === 0, {
+        ...POLL,
+        message: 'it expires',
+      })
+      .toBe(true)
     loader.mockImplementation(async () => 'created since')
     await expect(cache.getOrSet('404', loader)).resolves.toMatchObject({
       value: 'created since',

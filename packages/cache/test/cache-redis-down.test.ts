@@ -8,9 +8,9 @@ import {
   connectClient,
   countingLoader,
   entryOf,
+  POLL,
   spyObserver,
   startCache,
-  waitUntil,
 } from './helpers.js'
 
 // Each test crashes or hangs a redis-server of its own; the shared one is never touched.
@@ -46,11 +46,13 @@ describe('Cache when Redis fails', () => {
 
     await server.restart()
     const loader = countingLoader(() => 'from db')
-    await waitUntil(
-      async () => (await cache.getOrSet('42', loader)).status === 'hit',
-      'a fill and then a hit work again on the same client',
-      10_000,
-    )
+    await expect
+      .poll(async () => (await cache.getOrSet('42', loader)).status === 'hit', {
+        ...POLL,
+        timeout: 10_000,
+        message: 'a fill and then a hit work again on the same client',
+      })
+      .toBe(true)
   })
 
   it('answers within the command timeouts when Redis hangs, and tries no fill', async () => {
@@ -123,17 +125,21 @@ describe('Cache when Redis fails', () => {
 
     await server.restart()
     const admin = adminClient(server.url)
-    await waitUntil(
-      async () => (await admin.get('product:version')) === '3',
-      'the version key exists',
-      10_000,
-    )
+    await expect
+      .poll(async () => (await admin.get('product:version')) === '3', {
+        ...POLL,
+        timeout: 10_000,
+        message: 'the version key exists',
+      })
+      .toBe(true)
     const loader = countingLoader(() => 'from db')
-    await waitUntil(
-      async () => (await cache.getOrSet('42', loader)).status === 'hit',
-      'it hits',
-      10_000,
-    )
+    await expect
+      .poll(async () => (await cache.getOrSet('42', loader)).status === 'hit', {
+        ...POLL,
+        timeout: 10_000,
+        message: 'it hits',
+      })
+      .toBe(true)
   })
 
   it('neither reads nor invalidates under a version Redis has not confirmed', async () => {
@@ -171,18 +177,22 @@ describe('Cache when Redis fails', () => {
     await server.restart()
 
     const admin = adminClient(server.url)
-    await waitUntil(
-      async () => (await admin.get('product:version')) === '3',
-      'the version key is back at 3',
-      10_000,
-    )
+    await expect
+      .poll(async () => (await admin.get('product:version')) === '3', {
+        ...POLL,
+        timeout: 10_000,
+        message: 'the version key is back at 3',
+      })
+      .toBe(true)
     expect(cache.version).toBe(3)
     const loader = countingLoader(() => 'from db')
-    await waitUntil(
-      async () => (await cache.getOrSet('42', loader)).status === 'hit',
-      'it hits',
-      10_000,
-    )
+    await expect
+      .poll(async () => (await cache.getOrSet('42', loader)).status === 'hit', {
+        ...POLL,
+        timeout: 10_000,
+        message: 'it hits',
+      })
+      .toBe(true)
     expect(await admin.exists('product:v3:42')).toBe(1)
   })
 })

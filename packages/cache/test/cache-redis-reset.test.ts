@@ -2,7 +2,7 @@ import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import { startRedisServer } from '../../../test/support/redis.js'
 import { MemoryTier } from '../src/memory/memory-tier.js'
 import type { CacheProtections } from '../src/types.js'
-import { adminClient, connectClient, deferred, startCache, waitUntil } from './helpers.js'
+import { adminClient, connectClient, deferred, POLL, startCache } from './helpers.js'
 
 type Tagged = { name: string; tags: string[] }
 
@@ -12,6 +12,8 @@ async function cacheOnOwnRedis(protections: CacheProtections = {}) {
   onTestFinished(() => server.dispose())
   const admin = adminClient(server.url)
   const reset = vi.fn()
+  // Every refresh (each versionRefreshMs) syncs the tags: a window counted in refreshes, not ms.
+  let refreshes = 0
   const cache = await startCache<Tagged>({
     name: 'product',
     redis: await connectClient(server.url),
@@ -19,9 +21,14 @@ async function cacheOnOwnRedis(protections: CacheProtections = {}) {
     l1: new MemoryTier({ maxItems: 100, maxBytes: 1 << 20, ttlMs: 60_000 }),
     versionRefreshMs: 50,
     protections,
-    observer: { redisReset: reset },
+    observer: {
+      redisReset: reset,
+      redisCommand: (_cache, command) => {
+        if (command === 'tags') refreshes++
+      },
+    },
   })
-  return { server, admin, cache, reset }
+  return { server, admin, cache, reset, refreshes: () => refreshes }
 }
 
 describe('Cache when Redis loses its data', () => {
@@ -36,10 +43,12 @@ describe('Cache when Redis loses its data', () => {
       await cache.delete('42')
       const gate = deferred<Tagged>()
       const slowLoad = cache.getOrSet('42', () => gate.promise) // has read its generation
-      await waitUntil(
-        async () => (await admin.exists(`{${cache.keyFor('42')}}:lease`)) === 1,
-        'the load holds the lease',
-      )
+      await expect
+        .poll(async () => (await admin.exists(`{${cache.keyFor('42')}}:lease`)) === 1, {
+          ...POLL,
+          message: 'the load holds the lease',
+        })
+        .toBe(true)
 
       await admin.flushall() // an operator, or a restart without persistence
       await cache.delete('42') // a write's invalidation, after the flush
@@ -73,12 +82,14 @@ describe('Cache when Redis loses its data', () => {
   )
 
   it('notices a flush within a few refreshes, drops its L1 entries and tells the observer once', async () => {
-    const { admin, cache, reset } = await cacheOnOwnRedis()
+    const { admin, cache, reset, refreshes } = await cacheOnOwnRedis()
     await cache.getOrSet('1', async () => ({ name: 'one', tags: [] }))
     expect(cache.getFromMemory('1', async () => undefined)?.status).toBe('hit')
     const noticed = performance.now()
     await admin.flushall()
-    await waitUntil(() => reset.mock.calls.length > 0, 'the reset is noticed')
+    await expect
+      .poll(() => reset.mock.calls.length > 0, { ...POLL, message: 'the reset is noticed' })
+      .toBe(true)
     console.info(
       `flush noticed after ${Math.round(performance.now() - noticed)} ms (refresh 50 ms)`,
     )
@@ -86,7 +97,8 @@ describe('Cache when Redis loses its data', () => {
     expect(cache.getFromMemory('1', async () => undefined)).toBeUndefined()
     // The epoch was written again at once: the next refreshes (a window of four, as nothing
     // must happen) see no new reset.
-    await new Promise((resolve) => setTimeout(resolve, 200))
+    const seen = refreshes()
+    await expect.poll(refreshes, POLL).toBeGreaterThanOrEqual(seen + 4)
     expect(reset).toHaveBeenCalledOnce()
   })
 
@@ -94,15 +106,22 @@ describe('Cache when Redis loses its data', () => {
     const { server, cache, reset } = await cacheOnOwnRedis()
     await cache.getOrSet('1', async () => ({ name: 'one', tags: [] }))
     await server.restart() // comes back empty
-    await waitUntil(() => reset.mock.calls.length > 0, 'the reset is noticed', 10_000)
+    await expect
+      .poll(() => reset.mock.calls.length > 0, {
+        ...POLL,
+        timeout: 10_000,
+        message: 'the reset is noticed',
+      })
+      .toBe(true)
     expect(reset).toHaveBeenCalledWith('product')
   })
 
   it('control: without reset detection, nothing notices', async () => {
-    const { admin, cache, reset } = await cacheOnOwnRedis({ resetDetection: false })
+    const { admin, cache, reset, refreshes } = await cacheOnOwnRedis({ resetDetection: false })
     await cache.getOrSet('1', async () => ({ name: 'one', tags: [] }))
     await admin.flushall()
-    await new Promise((resolve) => setTimeout(resolve, 300)) // six refreshes
+    const seen = refreshes()
+    await expect.poll(refreshes, POLL).toBeGreaterThanOrEqual(seen + 6) // six refreshes
     expect(reset).not.toHaveBeenCalled()
   })
 })

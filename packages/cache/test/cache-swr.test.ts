@@ -5,10 +5,9 @@ import {
   connectClient,
   deferred,
   isolatedPrefix,
+  POLL,
   spyObserver,
   startCache,
-  waitUntil,
-  waitUntilTime,
 } from './helpers.js'
 
 // Stale-while-revalidate and early refresh (XFetch), against the real Redis. TTLs are short
@@ -51,7 +50,13 @@ describe('stale-while-revalidate', () => {
     const { instance } = await setup()
     const [a, b] = [await instance(), await instance()]
     const first = await a.cache.getOrSet('42', async () => 'v1')
-    await waitUntilTime(first.freshUntil, 'the entry goes stale')
+    await expect
+      .poll(() => Date.now(), {
+        ...POLL,
+        timeout: first.freshUntil - Date.now() + 5000,
+        message: 'the entry goes stale',
+      })
+      .toBeGreaterThan(first.freshUntil)
 
     const database = deferred()
     const refresh = vi.fn(async () => {
@@ -74,7 +79,12 @@ describe('stale-while-revalidate', () => {
         freshUntil: first.freshUntil,
       })
     }
-    await waitUntil(() => refresh.mock.calls.length > 0, 'the refresh reaches the database')
+    await expect
+      .poll(() => refresh.mock.calls.length > 0, {
+        ...POLL,
+        message: 'the refresh reaches the database',
+      })
+      .toBe(true)
     for (const answer of await staleReads()) expect(answer).toMatchObject({ status: 'stale' })
     expect(refresh).toHaveBeenCalledTimes(1)
     expect(a.observer.stale).toHaveBeenCalledWith('product', 'l2')
@@ -83,10 +93,12 @@ describe('stale-while-revalidate', () => {
 
     database.resolve()
     for (const { cache } of [a, b]) {
-      await waitUntil(
-        async () => (await cache.getOrSet('42', refresh)).status === 'hit',
-        'the refreshed entry is read as a hit',
-      )
+      await expect
+        .poll(async () => (await cache.getOrSet('42', refresh)).status === 'hit', {
+          ...POLL,
+          message: 'the refreshed entry is read as a hit',
+        })
+        .toBe(true)
     }
     // Fresh for 1 s again; both instances read the new value from Redis.
     await expect(a.cache.getOrSet('42', refresh)).resolves.toMatchObject({ value: 'v2' })
@@ -98,7 +110,13 @@ describe('stale-while-revalidate', () => {
     const { instance } = await setup()
     const { cache } = await instance({ ttlSeconds: 0.2, graceSeconds: 0.2 })
     const first = await cache.getOrSet('42', async () => 'v1')
-    await waitUntilTime(first.freshUntil + 200, 'the grace period ends')
+    await expect
+      .poll(() => Date.now(), {
+        ...POLL,
+        timeout: first.freshUntil + 200 - Date.now() + 5000,
+        message: 'the grace period ends',
+      })
+      .toBeGreaterThan(first.freshUntil + 200)
 
     await expect(cache.getOrSet('42', async () => 'v2')).resolves.toMatchObject({
       value: 'v2',
@@ -119,11 +137,13 @@ describe('early refresh (XFetch) in the cache', () => {
       value: 'v1',
       status: 'hit',
     })
-    await waitUntil(
-      async () => JSON.parse((await admin.get(cache.keyFor('42'))) ?? '{}').value === 'v2',
-      'the early refresh stores the new value',
-      2000,
-    )
+    await expect
+      .poll(async () => JSON.parse((await admin.get(cache.keyFor('42'))) ?? '{}').value === 'v2', {
+        ...POLL,
+        timeout: 2000,
+        message: 'the early refresh stores the new value',
+      })
+      .toBe(true)
     expect(Date.now()).toBeLessThan(first.freshUntil) // still fresh: refreshed early
     expect(refresh).toHaveBeenCalledTimes(1)
     expect(observer.stale).not.toHaveBeenCalled()

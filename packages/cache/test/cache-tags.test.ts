@@ -8,10 +8,10 @@ import {
   connectClient,
   deferred,
   isolatedPrefix,
+  POLL,
   spyObserver,
   startBus,
   startCache,
-  waitUntil,
 } from './helpers.js'
 
 // Tag invalidation: one HINCRBY per tag, however many entries carry it. Entries record their
@@ -74,7 +74,12 @@ describe('tag invalidation', () => {
 
     const statusThere = async (id: string) =>
       (await there.cache.getOrSet(`${id}2`, loader(id))).status
-    await waitUntil(async () => (await statusThere('a')) === 'miss', 'the other instance learns')
+    await expect
+      .poll(async () => (await statusThere('a')) === 'miss', {
+        ...POLL,
+        message: 'the other instance learns',
+      })
+      .toBe(true)
     expect(await statusThere('b')).toBe('miss')
     expect(await statusThere('c')).toBe('hit')
     expect(await statusThere('d')).toBe('hit')
@@ -96,11 +101,13 @@ describe('tag invalidation', () => {
 
     await here.cache.deleteByTag(['x'])
 
-    await waitUntil(
-      async () => (await there.cache.getOrSet('a', loader('a'))).status === 'miss',
-      'the bus carries the tag',
-      1000,
-    )
+    await expect
+      .poll(async () => (await there.cache.getOrSet('a', loader('a'))).status === 'miss', {
+        ...POLL,
+        timeout: 1000,
+        message: 'the bus carries the tag',
+      })
+      .toBe(true)
   })
 
   it('outdates a load that began before the invalidation', async () => {
@@ -113,7 +120,9 @@ describe('tag invalidation', () => {
       return read
     })
     const read = cache.getOrSet('a', slow)
-    await waitUntil(() => slow.mock.calls.length === 1, 'the load has begun')
+    await expect
+      .poll(() => slow.mock.calls.length === 1, { ...POLL, message: 'the load has begun' })
+      .toBe(true)
 
     await cache.deleteByTag(['x'])
     database.resolve()
@@ -175,7 +184,12 @@ async function commandsSentBy(
   const marker = `marker:${Math.random()}`
   await work()
   await client.echo(marker)
-  await waitUntil(() => seen.some((args) => args[1] === marker), 'MONITOR shows the marker')
+  await expect
+    .poll(() => seen.some((args) => args[1] === marker), {
+      ...POLL,
+      message: 'MONITOR shows the marker',
+    })
+    .toBe(true)
   return seen.slice(
     0,
     seen.findIndex((args) => args[1] === marker),

@@ -5,9 +5,9 @@ import {
   connectClient,
   countingLoader,
   isolatedPrefix,
+  POLL,
   startBus,
   startCache,
-  waitUntil,
 } from './helpers.js'
 
 /** Caches named `product` under one test prefix, each on its own client like separate instances. */
@@ -59,7 +59,13 @@ describe('Cache (versioned keys)', () => {
 
     const bumped = await writer.bumpVersion()
 
-    await waitUntil(() => reader.version === bumped, 'the other instance adopts the bump', 1000)
+    await expect
+      .poll(() => reader.version === bumped, {
+        ...POLL,
+        timeout: 1000,
+        message: 'the other instance adopts the bump',
+      })
+      .toBe(true)
     await expect(reader.getOrSet('a', async () => 'new')).resolves.toMatchObject({
       value: 'new',
       status: 'miss',
@@ -79,7 +85,13 @@ describe('Cache (versioned keys)', () => {
 
     const bumped = await writer.bumpVersion()
 
-    await waitUntil(() => reader.version === bumped, 'the bus carries the bump', 1000)
+    await expect
+      .poll(() => reader.version === bumped, {
+        ...POLL,
+        timeout: 1000,
+        message: 'the bus carries the bump',
+      })
+      .toBe(true)
   })
 
   it('gives every concurrent bump, from any instance, its own new version', async () => {
@@ -97,10 +109,12 @@ describe('Cache (versioned keys)', () => {
 
     await admin.del(versionKey)
 
-    await waitUntil(
-      async () => (await readVersion(admin, versionKey)) === '3',
-      'the key is back at 3',
-    )
+    await expect
+      .poll(async () => (await readVersion(admin, versionKey)) === '3', {
+        ...POLL,
+        message: 'the key is back at 3',
+      })
+      .toBe(true)
     expect(cache.version).toBe(3)
   })
 
@@ -108,10 +122,12 @@ describe('Cache (versioned keys)', () => {
     const { admin, versionKey, instance } = await setup()
     const cache = await instance({ initialVersion: 4 })
     await admin.set(versionKey, 'pen')
-    await waitUntil(
-      async () => (await readVersion(admin, versionKey)) === '4',
-      'the key is back at 4',
-    )
+    await expect
+      .poll(async () => (await readVersion(admin, versionKey)) === '4', {
+        ...POLL,
+        message: 'the key is back at 4',
+      })
+      .toBe(true)
     expect(cache.version).toBe(4)
   })
 
@@ -131,7 +147,12 @@ describe('Cache (versioned keys)', () => {
 
     const fresh = await instance({ initialVersion: 1 })
 
-    await waitUntil(() => fresh.version === 5, 'the new instance catches up with the old one')
+    await expect
+      .poll(() => fresh.version === 5, {
+        ...POLL,
+        message: 'the new instance catches up with the old one',
+      })
+      .toBe(true)
     expect(old.version).toBe(5)
     expect(await readVersion(admin, versionKey)).toBe('5')
   })

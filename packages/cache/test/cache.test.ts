@@ -7,9 +7,9 @@ import {
   countingLoader,
   entryOf,
   isolatedPrefix,
+  POLL,
   spyObserver,
   startCache,
-  waitUntil,
 } from './helpers.js'
 
 // The read-through basics of the full strategy, Redis only (no L1): key layout, the stored
@@ -178,7 +178,12 @@ describe('Cache (read-through over Redis)', () => {
     await cache.getOrSet('42', loader)
     expect(await admin.pttl(cache.keyFor('42'))).toBeLessThanOrEqual(400)
 
-    await waitUntil(async () => (await admin.exists(cache.keyFor('42'))) === 0, 'the entry expires')
+    await expect
+      .poll(async () => (await admin.exists(cache.keyFor('42'))) === 0, {
+        ...POLL,
+        message: 'the entry expires',
+      })
+      .toBe(true)
     await expect(cache.getOrSet('42', loader)).resolves.toMatchObject({ status: 'miss' })
     expect(loader).toHaveBeenCalledTimes(2)
   })

@@ -107,21 +107,8 @@ export function entryOf<T>(value: T, freshForMs = 60_000): Entry<T> {
   return { value, storedAt, freshUntil: storedAt + freshForMs, loadMs: 1 }
 }
 
-/** Polls `condition` until it holds; fails with `message` after `timeoutMs`. */
-export async function waitUntil(
-  condition: () => boolean | Promise<boolean>,
-  message: string,
-  timeoutMs = 5000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await condition())) {
-    if (Date.now() > deadline)
-      throw new Error(`Timed out after ${timeoutMs} ms waiting until ${message}`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}
-
-/** Resolves once `Date.now()` has passed `epochMs` (polls; no fixed sleep). */
-export function waitUntilTime(epochMs: number, message: string): Promise<void> {
-  return waitUntil(() => Date.now() > epochMs, message, Math.max(0, epochMs - Date.now()) + 5000)
-}
+/**
+ * Options for `expect.poll` (and `vi.waitFor`) in these tests: 5 s, past any wait a cache sets up
+ * here even on a busy CI, looking every 10 ms. A test that waits longer says so with `timeout`.
+ */
+export const POLL = { timeout: 5000, interval: 10 } as const

@@ -2,7 +2,14 @@ import type { Redis } from 'ioredis'
 import { describe, expect, it, vi } from 'vitest'
 import { REDIS_URL } from '../../../test/support/redis.js'
 import { LateTimeoutError, RedisGuard } from '../src/redis-guard.js'
-import { adminClient, connectClient, isolatedPrefix, spyObserver, startCache } from './helpers.js'
+import {
+  adminClient,
+  connectClient,
+  isolatedPrefix,
+  POLL,
+  spyObserver,
+  startCache,
+} from './helpers.js'
 
 // A command timeout that fires late says this process was busy, not that Redis was: timers run
 // before the event loop reads its sockets, so the reply may be sitting unread. Such timeouts
@@ -101,7 +108,8 @@ describe('late command timeouts (this process was busy, not Redis)', () => {
       return 'pen'
     })
     const held = holder.cache.getOrSet('42', loader)
-    await new Promise((resolve) => setTimeout(resolve, 20)) // the holder has the lease
+    // The holder loads only once it holds the lease: from then on the waiter must wait for it.
+    await vi.waitFor(() => expect(loader).toHaveBeenCalledOnce(), POLL)
     busyAfterEverySecondCommand(waiterRedis)
     const answers = await Promise.all([held, waiter.cache.getOrSet('42', loader)])
     const timeouts = waiter.observer.error.mock.calls.length

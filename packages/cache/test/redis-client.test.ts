@@ -3,7 +3,7 @@ import { describe, expect, it, onTestFinished } from 'vitest'
 import { REDIS_URL, type RedisServer, startRedisServer } from '../../../test/support/redis.js'
 import { createRedisClient, reconnectDelayMs } from '../src/redis/client.js'
 import { whenReady } from '../src/redis/when-ready.js'
-import { adminClient, connectClient, waitUntil } from './helpers.js'
+import { adminClient, connectClient, POLL } from './helpers.js'
 
 // What the cache relies on from ioredis, checked against real redis-servers of the test's own.
 async function ownServer(): Promise<RedisServer> {
@@ -83,7 +83,9 @@ describe('createRedisClient', () => {
     expect(ms).toBeLessThan(1000)
 
     await server.restart()
-    await waitUntil(() => redis.status === 'ready', 'the same client reconnects')
+    await expect
+      .poll(() => redis.status === 'ready', { ...POLL, message: 'the same client reconnects' })
+      .toBe(true)
     await expect(redis.set('back', '1')).resolves.toBe('OK')
   })
 })
@@ -102,7 +104,9 @@ async function keyAfterTimedOutSetAndRestart(
   await expect(redis.set('k', 'stale')).rejects.toThrow(/Command timed out/)
   await server.kill()
   await server.restart()
-  await waitUntil(() => redis.status === 'ready', 'the client reconnects')
+  await expect
+    .poll(() => redis.status === 'ready', { ...POLL, message: 'the client reconnects' })
+    .toBe(true)
   // Anything replayed was written right after 'ready'; a round trip on the same connection follows it.
   await redis.ping()
   return adminClient(server.url).get('k')

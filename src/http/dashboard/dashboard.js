@@ -29,6 +29,12 @@ const formats = {
     }
     return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`
   },
+  // A window of the consistency monitor: its nines, and the stale share they come from.
+  nines: ({ checks, stale, nines, at_least: atLeast }) => {
+    if (nines === null) return 'no checks yet'
+    const share = `${stale.toLocaleString('en')} stale of ${checks.toLocaleString('en')}`
+    return `${atLeast ? '≥ ' : ''}${nines.toFixed(1)} nines (${share})`
+  },
   duration: (seconds) => {
     if (seconds < 120) return `${Math.round(seconds)} s`
     if (seconds < 7200) return `${Math.round(seconds / 60)} min`

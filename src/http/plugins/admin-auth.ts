@@ -49,7 +49,12 @@ export default fp<{ adminToken: string | undefined }>(
     let token = options.adminToken
     if (!token) {
       token = randomBytes(24).toString('base64url')
-      app.log.warn({ adminToken: token }, 'ADMIN_TOKEN is not set: generated one for this run')
+      // As a field of its own: a JSON line keeps it apart, and the pretty lines of a terminal
+      // show it on a line of its own (start/log-format.ts).
+      app.log.warn(
+        { adminToken: token },
+        'ADMIN_TOKEN is not set: generated one for this run (set ADMIN_TOKEN to keep one)',
+      )
     }
     const expected = digest(token)
     const isAdminToken = (candidate: string) => timingSafeEqual(digest(candidate), expected)

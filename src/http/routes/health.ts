@@ -1,6 +1,7 @@
 import { describeTopology } from '@caching-strategies/cache'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
+import { DEFAULT_RETRY_AFTER_SECONDS } from '../../errors.js'
 import { RedisTopologySchema } from '../schemas/redis-topology.js'
 
 const DependencyState = Type.Union([Type.Literal('up'), Type.Literal('down')])
@@ -50,8 +51,13 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags,
-        summary: 'Readiness: 200 only when Redis and the database answer, else 503',
-        response: { 200: ReadinessSchema, 503: ReadinessSchema },
+        summary:
+          'Readiness: 200 only when Redis and the database answer, else 503 (with Retry-After), ' +
+          'whose checks name the one that does not',
+        response: {
+          200: ReadinessSchema,
+          503: { ...ReadinessSchema, headers: { 'retry-after': { type: 'string' } } },
+        },
       },
     },
     async (_request, reply) => {
@@ -60,7 +66,8 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
         answers(() => app.database.ping()),
       ])
       const ready = redis === 'up' && database === 'up'
-      reply.code(ready ? 200 : 503)
+      // Like every 503 (errors.ts): when to ask again.
+      if (!ready) reply.code(503).header('retry-after', String(DEFAULT_RETRY_AFTER_SECONDS))
       return {
         status: ready ? ('ready' as const) : ('unavailable' as const),
         checks: { redis, database },

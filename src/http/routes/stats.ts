@@ -15,6 +15,7 @@ const statsRoutes: FastifyPluginAsyncTypebox<{ metricsAccess: Config['METRICS_AC
     queue: app.queue,
     l1: app.cacheStack.l1,
     keyVersion: () => app.catalog.keyVersion,
+    consistency: app.consistency,
   })
 
   app.get(

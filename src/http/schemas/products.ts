@@ -66,15 +66,40 @@ export const ProductBatchSchema = Type.Object({
   missing: Type.Array(Type.Integer(), { description: 'The ids asked that are no product' }),
 })
 
+/** The ETag of a read: weak, as `source` differs between a load and the hits (http/if-match.ts). */
+export const readEtagSchema = {
+  type: 'string',
+  description:
+    'Weak, W/"<version>": the body\'s source differs between a load and a hit of the same ' +
+    'version. For If-None-Match as it is; If-Match takes the strong "<version>"',
+  examples: ['W/"3"'],
+}
+
+/** The ETag of a write's answer: strong, as the product alone has one body per version. */
+export const writeEtagSchema = {
+  type: 'string',
+  description: 'Strong, "<version>": send it as If-Match to write only over this state',
+  examples: ['"3"'],
+}
+
 export const IfMatchHeaders = Type.Object({
   'if-match': Type.Optional(
-    Type.String({ description: 'Write only if the product is still at this ETag, e.g. "3"' }),
+    Type.String({
+      description:
+        'Write only if the product is still at this version: one strong ETag, the version in ' +
+        'quotes ("3": data.version of a read, or the ETag of a write\'s answer), or *. A ' +
+        'read\'s weak ETag (W/"3") is refused with 400: If-Match compares strongly (RFC 9110)',
+    }),
   ),
 })
 
 export const IfNoneMatchHeaders = Type.Object({
   'if-none-match': Type.Optional(
-    Type.String({ description: 'Answer 304 without a body if the product is still at this ETag' }),
+    Type.String({
+      description:
+        'Answer 304 without a body if the product is still at this ETag (weak comparison: ' +
+        'W/"3" and "3" both match version 3)',
+    }),
   ),
 })
 

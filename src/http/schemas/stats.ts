@@ -46,6 +46,27 @@ const QueueCountsSchema = Type.Object({
   completed: count('Jobs completed (kept for a while)'),
 })
 
+const ConsistencyWindowSchema = Type.Object({
+  checks: count('Consistency checks in the window'),
+  stale: count('Checks that found a stale entry (each one repaired)'),
+  nines: nullable(
+    Type.Number({ minimum: 0 }),
+    '−log10 of the stale share: 3 = one check in 1,000 found a stale entry; with none stale, log10(checks), a lower bound (at_least); null without checks',
+  ),
+  at_least: Type.Boolean({
+    description: 'nines is only a lower bound: no check found a stale entry',
+  }),
+})
+
+const ConsistencySchema = nullable(
+  Type.Object({
+    '1m': ConsistencyWindowSchema,
+    '5m': ConsistencyWindowSchema,
+    '1h': ConsistencyWindowSchema,
+  }),
+  'The consistency monitor of this instance over the last minute, 5 minutes and hour; null where it does not run (ROLE=worker)',
+)
+
 /** What the dashboard shows, computed cheaply: bounded metric reads, Redis INFO cached for 1 s. */
 export const StatsSchema = Type.Object({
   generated_at: Type.String({ format: 'date-time' }),
@@ -102,6 +123,7 @@ export const StatsSchema = Type.Object({
       description: 'The Redis circuit breaker',
     }),
   }),
+  consistency: ConsistencySchema,
   database: Type.Object({
     state: DependencyState,
     dialect: Type.Union([Type.Literal('sqlite'), Type.Literal('postgres')]),

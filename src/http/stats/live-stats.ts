@@ -1,4 +1,5 @@
 import { describeTopology, type MemoryTier } from '@caching-strategies/cache'
+import type { NinesWindow, WindowCounts } from '../../consistency/nines.js'
 import type { Metrics } from '../../metrics.js'
 import type { Stats } from '../schemas/stats.js'
 import { type BucketCounts, bucketsSince, quantileOf, totalOf } from './bucket-counts.js'
@@ -16,6 +17,7 @@ export interface LiveStatsSources extends DependencySources {
   queue: DependencySources['queue'] & { name: string }
   l1: Pick<MemoryTier, 'entries' | 'bytes'> | undefined
   keyVersion(): number
+  consistency: { windows(): Record<NinesWindow, WindowCounts> } | undefined
 }
 
 /** Redis INFO, a database ping and the queue counts are asked at most this often. */
@@ -97,6 +99,7 @@ function composeStats(
       l1: sources.l1 ? { entries: sources.l1.entries, bytes: sources.l1.bytes } : null,
       circuit: CIRCUIT_STATES[newest.circuit] ?? 'closed',
     },
+    consistency: sources.consistency ? consistencyOf(sources.consistency.windows()) : null,
     database: {
       state: states.database.up ? 'up' : 'down',
       dialect: states.database.dialect,
@@ -127,6 +130,16 @@ function composeStats(
       counts: counts ?? null,
     },
   }
+}
+
+function consistencyOf(windows: Record<NinesWindow, WindowCounts>) {
+  const window = ({ checks, stale, nines, atLeast }: WindowCounts) => ({
+    checks,
+    stale,
+    nines,
+    at_least: atLeast,
+  })
+  return { '1m': window(windows['1m']), '5m': window(windows['5m']), '1h': window(windows['1h']) }
 }
 
 function ratio(part: number, whole: number): number | null {

@@ -1,7 +1,7 @@
-import { setImmediate, setTimeout as sleep } from 'node:timers/promises'
 import { createRedisClient } from '@caching-strategies/cache'
 import type { FastifyInstance } from 'fastify'
 import { Redis } from 'ioredis'
+import { expect } from 'vitest'
 import { buildApp } from '../../../src/app.js'
 import type { Config } from '../../../src/config.js'
 import { PendingWrites } from '../../../src/write-behind/pending-writes.js'
@@ -72,23 +72,19 @@ export async function startModelSystem(
 }
 
 /**
- * Polls `check` until it answers true, for at most `timeoutMs`; answers how long that took, or
- * undefined if it never did. A check that throws (a Redis call timing out in a stall) counts as
- * "not yet". Yields to the event loop between tries: in-process injects do no I/O, so a bus
- * message would otherwise never be delivered.
+ * How long `check` took to answer true, polled (every 20 ms, on a timer, so the event loop's I/O
+ * runs in between: in-process injects do none) for at most `timeoutMs`; undefined if it never
+ * did. A check that throws (a Redis call timing out in a stall) counts as "not yet".
  */
-export async function within(
-  timeoutMs: number,
-  check: () => Promise<boolean>,
-  everyMs = 20,
-): Promise<number | undefined> {
+export function msUntil(check: () => Promise<boolean>, timeoutMs: number) {
   const started = performance.now()
-  for (;;) {
-    if (await check().catch(() => false)) return performance.now() - started
-    if (performance.now() - started > timeoutMs) return undefined
-    await setImmediate()
-    await sleep(everyMs)
-  }
+  return expect
+    .poll(check, { timeout: timeoutMs, interval: 20 })
+    .toBe(true)
+    .then(
+      () => performance.now() - started,
+      () => undefined,
+    )
 }
 
 /**
@@ -102,7 +98,7 @@ export async function drain(system: ModelSystem, timeoutMs: number) {
   if (app === undefined) throw new Error('a system needs an API instance')
   system.worker.worker?.resume()
   const started = performance.now()
-  await within(timeoutMs, async () => (await system.worker.catalog.sweepPendingWrites()) >= 0)
-  const drainedAfter = await within(timeoutMs, () => drained(app, system.config))
+  await msUntil(async () => (await system.worker.catalog.sweepPendingWrites()) >= 0, timeoutMs)
+  const drainedAfter = await msUntil(() => drained(app, system.config), timeoutMs)
   return drainedAfter === undefined ? undefined : performance.now() - started
 }

@@ -10,7 +10,7 @@ import {
   sameProduct,
 } from './catalog-model.js'
 import type { Figures } from './figures.js'
-import { drain, type ModelSystem, within } from './model-system.js'
+import { drain, type ModelSystem, msUntil } from './model-system.js'
 
 /**
  * How long the worker may take to persist what is still staged once the commands are done: a
@@ -57,11 +57,11 @@ export async function quietCheck(
     ...PRODUCT_IDS.map(async (id) => {
       const expected = modelOf(model, id)
       let served: ModelProduct | undefined
-      const took = await within(CONVERGE_MS, async () => {
+      const took = await msUntil(async () => {
         const response = await app.inject(`/products/${id}`)
         served = response.statusCode === 200 ? pick(response.json().data) : undefined
         return served !== undefined && sameProduct(served, expected)
-      })
+      }, CONVERGE_MS)
       if (took !== undefined) return figures.time('product reads converged', took)
       problems.push(
         `instance ${instance} read #${id}: ${describeProduct(served)} after ${CONVERGE_MS} ms, ` +
@@ -70,14 +70,14 @@ export async function quietCheck(
     }),
     (async () => {
       let listed: ModelProduct[] = []
-      const took = await within(CONVERGE_MS, async () => {
+      const took = await msUntil(async () => {
         const response = await app.inject(LIST_PAGE_URL)
         listed = response.statusCode === 200 ? response.json().items.map(pick) : []
         return PRODUCT_IDS.every((id, index) => {
           const item = listed[index]
           return item !== undefined && sameProduct(item, modelOf(model, id))
         })
-      })
+      }, CONVERGE_MS)
       if (took !== undefined) return figures.time('list pages converged', took)
       const wrong = PRODUCT_IDS.flatMap((id, index) => {
         const item = listed[index]

@@ -73,6 +73,11 @@ export interface InvalidationBusOptions {
   peerSilenceMs?: number
   /** How long `close()` waits for the queued messages (and its bye) to be sent. @default 1000 */
   closeTimeoutMs?: number
+  /**
+   * A subscription back after a drop runs the lost-messages handlers: messages sent meanwhile
+   * were lost. Switching it off is only for showing what it guards against. @default true
+   */
+  lossOnResubscribe?: boolean
   observer?: BusObserver
 }
 
@@ -86,6 +91,7 @@ export interface ResolvedBusOptions {
   heartbeatMs: number
   peerSilenceMs: number
   closeTimeoutMs: number
+  lossOnResubscribe: boolean
   observer: Required<BusObserver>
 }
 
@@ -122,6 +128,7 @@ export function resolveBusOptions(raw: InvalidationBusOptions): ResolvedBusOptio
     heartbeatMs,
     peerSilenceMs,
     closeTimeoutMs: duration('closeTimeoutMs', raw.closeTimeoutMs ?? 1000),
+    lossOnResubscribe: raw.lossOnResubscribe ?? true,
     observer: guardObserver(raw.observer ?? {}),
   }
 }

@@ -234,7 +234,7 @@ export class InvalidationBus {
     this.#endStartWait?.()
     if (!this.#missedMessages) return
     this.#missedMessages = false
-    this.#messagesLost('resubscribed')
+    if (this.#options.lossOnResubscribe) this.#messagesLost('resubscribed')
   }
 
   #connectionClosed(): void {

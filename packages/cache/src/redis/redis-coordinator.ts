@@ -3,7 +3,7 @@ import { isCluster, type RedisClient } from './client.js'
 import { coreScript, defineScript, type ScriptCall } from './scripts.js'
 
 const acquireScript = coreScript('acquire.lua', { name: 'cacheAcquireMany', numberOfKeys: 'any' })
-const fillScript = coreScript('fill.lua', { name: 'cacheFill', numberOfKeys: 3 })
+const fillScript = coreScript('fill.lua', { name: 'cacheFillMany', numberOfKeys: 'any' })
 const invalidateScript = coreScript('invalidate.lua', { name: 'cacheInvalidate', numberOfKeys: 3 })
 const releaseScript = coreScript('release.lua', { name: 'cacheRelease', numberOfKeys: 1 })
 const setScript = coreScript('set.lua', { name: 'cacheSet', numberOfKeys: 3 })
@@ -18,6 +18,15 @@ export const leaseKey = (key: string) => `{${key}}:lease`
 const keysOf = (key: string) => [key, generationKey(key), leaseKey(key)]
 
 export type LeaseMode = 'absent' | 'always'
+
+/** One fenced fill: the entry, its lifetime, and the generation and lease token its load saw. */
+export interface Fill {
+  key: string
+  raw: string
+  ttlMs: number
+  generation: string
+  token: string
+}
 
 export interface Acquired {
   /** The entry as stored, if any. */
@@ -113,7 +122,33 @@ export class RedisCoordinator {
     generation: string,
     token: string,
   ): Promise<boolean> {
-    return (await this.#fill(keysOf(key), [raw, ttlMs, generation, token, this.#unique])) === 1
+    const [stored] = await this.fillMany([{ key, raw, ttlMs, generation, token }])
+    return stored === true
+  }
+
+  /**
+   * `fill` for several entries: one script call on a single Redis; on a Cluster one per key,
+   * sent together (as acquireMany). Answers, per fill, whether it was stored.
+   */
+  async fillMany(fills: readonly Fill[]): Promise<boolean[]> {
+    const groups = isCluster(this.#redis) ? fills.map((fill) => [fill]) : [fills]
+    const replies = await Promise.all(
+      groups.map(async (group) => {
+        const args = [
+          this.#unique,
+          ...group.flatMap((f) => [f.raw, f.ttlMs, f.generation, f.token]),
+        ]
+        const reply = await this.#fill(
+          group.flatMap((fill) => keysOf(fill.key)),
+          args,
+        )
+        if (!Array.isArray(reply) || reply.length !== group.length) {
+          throw new TypeError(`fill.lua answered ${JSON.stringify(reply)}`)
+        }
+        return reply.map((stored) => stored === 1)
+      }),
+    )
+    return replies.flat()
   }
 
   async release(key: string, token: string): Promise<void> {

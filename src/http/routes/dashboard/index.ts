@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import type { FastifyPluginAsync } from 'fastify'
+import { ifNoneMatchHolds } from '../../if-match.js'
 import type { Directives } from '../../plugins/security-headers.js'
 
 /** The page's files, by URL. All of it is here: the page loads nothing from anywhere else. */
@@ -45,7 +46,8 @@ const dashboardRoutes: FastifyPluginAsync = async (app) => {
       reply
         .header('cache-control', 'no-cache') // revalidate, so a new version shows at once
         .header('etag', etag)
-      if (request.headers['if-none-match'] === etag) return reply.code(304).send()
+      // Strong: one file, the same bytes. If-None-Match compares weakly, and may list several.
+      if (ifNoneMatchHolds(request.headers['if-none-match'], etag)) return reply.code(304).send()
       return reply.type(asset.type).send(body)
     })
   }

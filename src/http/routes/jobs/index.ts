@@ -37,7 +37,9 @@ const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
         state = await app.queue.getJobState(id)
         job = state === 'unknown' ? undefined : await app.queue.getJob(id)
       } catch (error) {
-        throw new AppError('service_unavailable', 'The job queue did not answer', { cause: error })
+        throw new AppError('service_unavailable', 'The job queue (Redis) did not answer; retry', {
+          cause: error,
+        })
       }
       if (!job) throw new AppError('not_found', `Job ${id} does not exist`)
       return {

@@ -5,7 +5,7 @@ import type { ProductRead } from '../../../catalog/product-catalog.js'
 import { AppError } from '../../../errors.js'
 import { cacheHeaderSchemas, sendBatchCacheHeaders, sendCacheHeaders } from '../../cache-headers.js'
 import { CachedBodies, JSON_UTF8 } from '../../cached-bodies.js'
-import { clientHasVersion, etagOf, expectedVersionFrom } from '../../if-match.js'
+import { clientHasVersion, etagOf, expectedVersionFrom, readEtagOf } from '../../if-match.js'
 import { PREFERENCE_APPLIED, prefersRespondAsync } from '../../prefer.js'
 import { adminSecurity, IdParams, problemResponses } from '../../schemas/common.js'
 import {
@@ -18,6 +18,8 @@ import {
   ProductReadSchema,
   ProductSchema,
   ProductWriteSchema,
+  readEtagSchema,
+  writeEtagSchema,
 } from '../../schemas/products.js'
 
 const tags = ['products']
@@ -70,8 +72,11 @@ const productRoutes: FastifyPluginAsyncTypebox<{ graceSeconds: number }> = async
         params: IdParams,
         headers: IfNoneMatchHeaders,
         response: {
-          200: { ...ProductReadSchema, headers: cacheHeaderSchemas },
-          304: Type.Null({ description: 'Not modified: the If-None-Match ETag is current' }),
+          200: { ...ProductReadSchema, headers: { ...cacheHeaderSchemas, etag: readEtagSchema } },
+          304: {
+            ...Type.Null({ description: 'Not modified: the If-None-Match ETag is current' }),
+            headers: { etag: readEtagSchema },
+          },
           ...problemResponses(400, 404, 503),
         },
       },
@@ -100,7 +105,8 @@ const productRoutes: FastifyPluginAsyncTypebox<{ graceSeconds: number }> = async
     headers: { 'if-none-match'?: string },
   ): void {
     sendCacheHeaders(reply, cache, graceSeconds)
-    reply.header('etag', etagOf(product.version))
+    // Weak: the body's `source` differs between the load and the hits of one version (if-match.ts).
+    reply.header('etag', readEtagOf(product.version))
     if (clientHasVersion(headers['if-none-match'], product.version)) reply.code(304).send(null)
     else if (cache.status === 'miss') reply.send({ source: 'db', data: product })
     else reply.type(JSON_UTF8).send(bodies.of(product, reply))
@@ -115,7 +121,13 @@ const productRoutes: FastifyPluginAsyncTypebox<{ graceSeconds: number }> = async
         summary: 'Create a product (always synchronous, whatever WRITE_MODE says)',
         security: adminSecurity,
         body: ProductWriteSchema,
-        response: { 201: ProductSchema, ...problemResponses(400, 401, 409, 413, 415) },
+        response: {
+          201: {
+            ...ProductSchema,
+            headers: { location: { type: 'string' }, etag: writeEtagSchema },
+          },
+          ...problemResponses(400, 401, 409, 413, 415, 503),
+        },
       },
     },
     async (request, reply) => {
@@ -143,7 +155,7 @@ const productRoutes: FastifyPluginAsyncTypebox<{ graceSeconds: number }> = async
     }),
   }
   const updateResponses = {
-    200: ProductSchema,
+    200: { ...ProductSchema, headers: { etag: writeEtagSchema } },
     202: {
       ...ProductSchema,
       description:
@@ -151,7 +163,7 @@ const productRoutes: FastifyPluginAsyncTypebox<{ graceSeconds: number }> = async
         'refuses it (see the persist-product-write job) and reads return its row again',
       headers: {
         'preference-applied': { type: 'string', enum: ['respond-async'] },
-        etag: { type: 'string' },
+        etag: writeEtagSchema,
       },
     },
     ...writeProblems,
@@ -218,7 +230,7 @@ const productRoutes: FastifyPluginAsyncTypebox<{ graceSeconds: number }> = async
         summary: 'Delete a product and its cache entry (always synchronous)',
         response: {
           204: Type.Null({ description: 'Deleted' }),
-          ...problemResponses(400, 401, 404, 412),
+          ...problemResponses(400, 401, 404, 412, 503),
         },
       },
     },
