@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply } from 'fastify'
-import { Type } from 'typebox'
+import { type Static, type TSchema, Type } from 'typebox'
 import type { ProductRead } from '../../../catalog/product-catalog.js'
 import { AppError } from '../../../errors.js'
 import { cacheHeaderSchemas, sendBatchCacheHeaders, sendCacheHeaders } from '../../cache-headers.js'
@@ -55,11 +55,12 @@ const productRoutes: FastifyPluginAsyncTypebox<{ graceSeconds: number }> = async
         }
         const batch = await catalog.readMany(ids.split(',').map(Number))
         sendBatchCacheHeaders(reply, batch.cache, graceSeconds)
-        return { items: batch.items, missing: batch.missing }
+        const body = { items: batch.items, missing: batch.missing }
+        return sendAs(reply, ProductBatchSchema, body)
       }
       const { page, cache } = await catalog.list(cursor ? Number(cursor) : undefined, Number(limit))
       sendCacheHeaders(reply, cache, graceSeconds)
-      return page
+      return sendAs(reply, ProductPageSchema, page)
     },
   )
 
@@ -243,3 +244,17 @@ const productRoutes: FastifyPluginAsyncTypebox<{ graceSeconds: number }> = async
 }
 
 export default productRoutes
+
+/**
+ * The 200 of GET /products is a page or a batch (a union, for the OpenAPI document). Serialized
+ * by the route's union schema, every body would first be validated against both (ajv): a fifth
+ * of a warm batch's CPU. Each branch knows its shape: serialize it by its own schema (compiled
+ * once: Fastify caches it by schema object), and send the JSON as it is.
+ */
+function sendAs<S extends TSchema>(reply: FastifyReply, schema: S, body: Static<S>) {
+  const json = reply.serializeInput(
+    body as Record<string, unknown>,
+    schema as Record<string, unknown>,
+  )
+  return reply.type(JSON_UTF8).send(json)
+}
