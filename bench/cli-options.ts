@@ -8,6 +8,8 @@ export const SCENARIO_NAMES = [
   'read-write-mix',
   'redis-outage',
   'library',
+  'batch',
+  'consistency-cost',
 ] as const
 export type ScenarioName = (typeof SCENARIO_NAMES)[number]
 
@@ -42,7 +44,7 @@ export interface BenchOptions {
 export const USAGE = `Usage: npm run bench -- [options]
 
   --scenario <name>   run one scenario (repeat for several): ${SCENARIO_NAMES.join(', ')}
-  --quick             a short smoke run (one short round per scenario, ~1 minute)
+  --quick             a short smoke run (one short round per scenario, ~2.5 minutes)
   --rounds <n>        interleaved rounds per scenario (default 5 for throughput, 3 for expiry)
   --topology <t>      standalone (default), or cluster: also measure ${CLUSTER_SCENARIOS.join(' and ')}
                       on a Redis Cluster the bench starts (3 masters + 3 replicas), as a ratio

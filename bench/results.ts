@@ -1,4 +1,5 @@
 import type { CacheCounters, HitRatios } from './cache-counters.js'
+import type { ConsistencyFigures } from './consistency-counters.js'
 import type { TimelineBin } from './load-driver.js'
 import type { LatencySummary } from './stats.js'
 import type { Strategy, TargetKind } from './targets.js'
@@ -117,6 +118,8 @@ export interface ScenarioResult {
   checks: TargetCheck[]
   /** With --topology cluster, for the scenarios it measures on the cluster. */
   comparisons?: TopologyComparison[]
+  /** What each service target's consistency monitor found (read-write-mix, consistency-cost). */
+  consistency?: ConsistencyFigures[]
   notes: string[]
 }
 

@@ -9,7 +9,7 @@ import type { Child } from './child-processes.js'
 import type { BenchContext } from './context.js'
 import { freePort, HOST, waitForOk } from './net.js'
 import { processCpuMs } from './process-cpu.js'
-import { parsePrometheusText } from './prometheus-text.js'
+import { parsePrometheusText, type Sample } from './prometheus-text.js'
 import { serviceEnv } from './service-env.js'
 
 export type Strategy = 'none' | 'naive' | 'full'
@@ -41,6 +41,8 @@ export interface RunningTarget {
   keyPrefix: string
   /** The product cache's counters summed over the instances (zeros for a reference). */
   counters(): Promise<CacheCounters>
+  /** Every sample of every instance's /metrics, in one list (none for a reference). */
+  samples(): Promise<Sample[]>
   /** CPU time its processes have used so far, in ms (NaN where /proc is missing). */
   cpuMs(): Promise<number>
   /** SIGTERM to each of its processes, by PID (a clean exit writes a --cpu-prof profile). */
@@ -126,8 +128,12 @@ export async function startTarget(
     keyPrefix,
     async counters() {
       if (spec.kind !== 'service') return ZERO_COUNTERS
-      const all = await Promise.all(urls.map(scrapeCounters))
-      return all.reduce(addCounters, ZERO_COUNTERS)
+      const all = await Promise.all(urls.map(scrapeSamples))
+      return all.map(productCacheCounters).reduce(addCounters, ZERO_COUNTERS)
+    },
+    async samples() {
+      if (spec.kind !== 'service') return []
+      return (await Promise.all(urls.map(scrapeSamples))).flat()
     },
     async cpuMs() {
       const each = await Promise.all(children.map((child) => processCpuMs(child.pid)))
@@ -148,10 +154,10 @@ async function expectTopology(url: string, mode: 'standalone' | 'cluster'): Prom
   }
 }
 
-async function scrapeCounters(url: string): Promise<CacheCounters> {
+async function scrapeSamples(url: string): Promise<Sample[]> {
   const response = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(10_000) })
   if (!response.ok) throw new Error(`${url}/metrics answered ${response.status}`)
-  return productCacheCounters(parsePrometheusText(await response.text()))
+  return parsePrometheusText(await response.text())
 }
 
 /** Where the service's entry for product `id` lives in Redis (key version 1). */

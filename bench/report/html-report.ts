@@ -8,7 +8,7 @@ import {
   formatRatio,
   formatShare,
 } from './format.js'
-import { formatComparisonValue } from './markdown-report.js'
+import { CONSISTENCY_HEADER, consistencyCells, formatComparisonValue } from './markdown-report.js'
 import { scenarioCharts } from './scenario-charts.js'
 
 const STYLE = `
@@ -84,6 +84,21 @@ function comparisonsTable(comparisons: readonly TopologyComparison[]): string {
 <td style="text-align:left" class="muted">${escapeHtml(comparison.detail)}</td></tr>`,
   )
   return `<table><tr><th>scenario</th><th>target</th><th>figure</th><th>one Redis</th><th>Redis Cluster</th><th>cluster / one Redis</th><th>CPU × one Redis</th><th>detail</th></tr>${rows.join('')}</table>`
+}
+
+function consistencyTable(scenario: ScenarioResult): string {
+  const rows = (scenario.consistency ?? []).map(
+    (figures) =>
+      `<tr>${consistencyCells(figures)
+        .map((cell) => `<td>${escapeHtml(cell)}</td>`)
+        .join('')}</tr>`,
+  )
+  return `<h3>Consistency monitor</h3>
+<table><tr>${CONSISTENCY_HEADER.map((cell) => `<th>${escapeHtml(cell)}</th>`).join('')}</tr>${rows.join('')}</table>
+<p class="muted">Checks over the whole scenario (warm-up included, and the last writes' checks
+waited for): after each write, whether this instance's L1 or Redis still held an older version;
+and a few cache answers a second compared with the database. Nines: −log10 of the stale share
+(≥: no stale check, so only what the number of checks can vouch for).</p>`
 }
 
 function scenarioSection(scenario: ScenarioResult): string {
@@ -164,6 +179,7 @@ ${scenario.comparisons?.length ? comparisonsTable(scenario.comparisons) : ''}
 <p class="muted">Medians over rounds; errors, loads and hit shares over every round. L1/L2/stale/miss:
 share of the cache's reads answered that way (– for no cache).</p>
 ${extras.length > 0 ? `<ul>${extras.join('')}</ul>` : ''}
+${scenario.consistency?.length ? consistencyTable(scenario) : ''}
 <details><summary>Each round</summary><ul>${perRound.join('')}</ul></details>
 <div class="charts">${scenarioCharts(scenario)
     .map((chart) => chart.svg)

@@ -1,3 +1,4 @@
+import { type ConsistencyFigures, formatNines } from '../consistency-counters.js'
 import type { BenchResults, ScenarioResult, TargetCheck, TopologyComparison } from '../results.js'
 import {
   formatCount,
@@ -43,6 +44,46 @@ export function renderComparisonsTable(comparisons: readonly TopologyComparison[
 /** Req/s and loads above 100 as counts; a small median of loads (1, 1.5) as it is. */
 export function formatComparisonValue(value: number): string {
   return value < 100 && !Number.isInteger(value) ? formatNumber(value) : formatCount(value)
+}
+
+/** The cells of the consistency table, shared by the Markdown and the HTML report. */
+export const CONSISTENCY_HEADER = [
+  'target',
+  'checks',
+  'stale',
+  'nines',
+  'after a write: checks',
+  'stale',
+  'sampled reads: checks',
+  'stale',
+  'stale for (mean)',
+]
+
+export function consistencyCells(figures: ConsistencyFigures): string[] {
+  const { counters } = figures
+  return [
+    figures.label,
+    formatCount(figures.checks),
+    formatCount(figures.stale),
+    formatNines(figures),
+    formatCount(counters.invalidationChecks),
+    formatCount(counters.invalidationStale),
+    formatCount(counters.sampleChecks),
+    formatCount(counters.sampleStale),
+    Number.isFinite(figures.meanStaleAgeMs)
+      ? `${(figures.meanStaleAgeMs / 1000).toFixed(1)} s`
+      : '–',
+  ]
+}
+
+/**
+ * What each target's consistency monitor found: its checks (after each write, and of sampled
+ * cache answers), the stale copies among them, and the nines (−log10 of the stale share).
+ */
+export function renderConsistencyTable(figures: readonly ConsistencyFigures[]): string {
+  return [CONSISTENCY_HEADER, CONSISTENCY_HEADER.map(() => '---'), ...figures.map(consistencyCells)]
+    .map((row) => `| ${row.join(' | ')} |`)
+    .join('\n')
 }
 
 /** One scenario's per-target figures as a Markdown table, plus its scenario-specific ones. */
@@ -103,9 +144,13 @@ export function renderScenarioTable(scenario: ScenarioResult): string {
           .join(', ')}`,
     )
   const notes = scenario.notes.map((note) => `> ${note}`)
+  const consistency = scenario.consistency?.length
+    ? ['', 'Consistency monitor:', '', renderConsistencyTable(scenario.consistency)]
+    : []
   return [
     ...table,
     ...(extras.length > 0 ? ['', ...extras] : []),
+    ...consistency,
     ...(notes.length > 0 ? ['', ...notes] : []),
   ].join('\n')
 }

@@ -1,4 +1,6 @@
 import type { ScenarioName } from '../cli-options.js'
+import { batch } from './batch.js'
+import { consistencyCost } from './consistency-cost.js'
 import { expiry } from './expiry.js'
 import { hotKey } from './hot-key.js'
 import { library } from './library.js'
@@ -17,4 +19,6 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
   'read-write-mix': readWriteMix,
   'redis-outage': redisOutage,
   library,
+  batch,
+  'consistency-cost': consistencyCost,
 }
