@@ -1,12 +1,8 @@
-import { createRedisClient } from '@caching-strategies/cache'
 import type { FastifyInstance } from 'fastify'
 import { describe, expect, it, onTestFinished, vi } from 'vitest'
-import { buildApp } from '../../src/app.js'
-import { openDependencies } from '../../src/start/dependencies.js'
-import { auth, sqlite, testConfig } from '../support/app.js'
+import { auth } from '../support/app.js'
 import { startCluster, type TestCluster } from '../support/cluster.js'
-import { startFaultProxy } from '../support/fault-proxy.js'
-import { startRedisServer } from '../support/redis.js'
+import { instancesOnOwnRedis } from '../support/proxied-instances.js'
 
 // The consistency monitor (src/consistency): it finds what the cache's own protections cannot
 // see, repairs it, and counts it. Each test runs with the monitor on and off: off, the stale
@@ -81,28 +77,11 @@ describe('an invalidation lost on the bus', () => {
    * off, so only the monitor can notice what B missed.
    */
   async function scenario(checkDelaysMs: string) {
-    const server = await startRedisServer()
-    onTestFinished(() => server.dispose())
-    const proxy = await startFaultProxy({ targetPort: server.port })
-    onTestFinished(() => proxy.close())
-    const database = await sqlite.create()
-    onTestFinished(() => database.cleanup())
-    const config = testConfig(database.url, {
-      REDIS_URL: server.url,
+    const { server, proxy, instance } = await instancesOnOwnRedis({
       UNSAFE_DISABLE_PROTECTIONS: 'bus-recovery',
       CONSISTENCY_CHECK_DELAYS_MS: checkDelaysMs,
       CONSISTENCY_SAMPLE_PER_SEC: '0', // only the invalidation checks
     })
-    const { dependencies } = await openDependencies(config)
-    onTestFinished(() => dependencies.close())
-    const instance = async (url: string) => {
-      const redis = createRedisClient(url, { commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS })
-      onTestFinished(() => void redis.disconnect())
-      const app = await buildApp(config, { database: dependencies.database, redis })
-      await app.ready()
-      onTestFinished(() => app.close())
-      return app
-    }
     const a = await instance(server.url)
     const b = await instance(proxy.url)
     await warm([a, b], 3)

@@ -1,12 +1,9 @@
-import { createRedisClient } from '@caching-strategies/cache'
 import type { FastifyInstance } from 'fastify'
 import { Redis } from 'ioredis'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { buildApp } from '../../src/app.js'
-import { openDependencies } from '../../src/start/dependencies.js'
-import { auth, sqlite, testConfig } from '../support/app.js'
-import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js'
-import { startRedisServer } from '../support/redis.js'
+import { auth } from '../support/app.js'
+import type { FaultProxy } from '../support/fault-proxy.js'
+import { instancesOnOwnRedis } from '../support/proxied-instances.js'
 import { POLL } from '../worker/write-behind-support.js'
 
 /** The bus's defaults: a peer silent this long (3 heartbeats) has its news treated as lost. */
@@ -18,33 +15,12 @@ const HEARTBEAT_MS = 1000
  */
 const CUT_MS = 6000
 
-/**
- * Two instances on one database and one Redis (no persistence, so a synchronous write may go
- * ahead without Redis: nothing can be staged there). The writer, A, reaches Redis through a
- * fault proxy; B directly.
- */
+/** Two instances on one database and one Redis: the writer, A, through a fault proxy; B directly. */
 async function writerBehindProxy(env: Record<string, string> = {}) {
-  const server = await startRedisServer()
-  onTestFinished(() => server.dispose())
-  const proxy = await startFaultProxy({ targetPort: server.port })
-  onTestFinished(() => proxy.close())
-  const database = await sqlite.create()
-  onTestFinished(() => database.cleanup())
-  const config = testConfig(database.url, {
-    REDIS_URL: server.url,
+  const { server, proxy, instance } = await instancesOnOwnRedis({
     REDIS_COMMAND_TIMEOUT_MS: '100',
     ...env,
   })
-  const { dependencies } = await openDependencies(config)
-  onTestFinished(() => dependencies.close())
-  const instance = async (url: string) => {
-    const redis = createRedisClient(url, { commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS })
-    onTestFinished(() => void redis.disconnect())
-    const app = await buildApp(config, { database: dependencies.database, redis })
-    await app.ready()
-    onTestFinished(() => app.close())
-    return app
-  }
   const admin = new Redis(server.url)
   onTestFinished(() => void admin.disconnect())
   return { proxy, admin, a: await instance(proxy.url), b: await instance(server.url) }
