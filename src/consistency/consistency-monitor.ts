@@ -119,7 +119,9 @@ export class ConsistencyMonitor<T> {
     this.#budget--
     this.#inFlight++
     setImmediate(() => {
-      this.#checkSample(id, version).finally(() => this.#inFlight--)
+      this.#checkSample(id, version)
+        .catch(() => {}) // an observer that threw: the monitor must never take the process down
+        .finally(() => this.#inFlight--)
     })
   }
 
@@ -134,7 +136,7 @@ export class ConsistencyMonitor<T> {
       const timer = setTimeout(
         () => {
           this.#timers.delete(timer)
-          void this.#checkAfterWrite(write)
+          this.#checkAfterWrite(write).catch(() => {}) // as in served()
         },
         Math.max(0, write.at + delayMs - Date.now()),
       )
