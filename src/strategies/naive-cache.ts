@@ -31,6 +31,7 @@ export class NaiveCache<T> implements ReadThroughCache<T> {
   readonly #observer: CacheObserver
   #version: number
   #timer: NodeJS.Timeout | undefined
+  #closed = false
 
   constructor(options: CacheOptions<T>) {
     this.name = options.name
@@ -51,7 +52,8 @@ export class NaiveCache<T> implements ReadThroughCache<T> {
   }
 
   async close(): Promise<void> {
-    clearTimeout(this.#timer)
+    this.#closed = true
+    clearInterval(this.#timer)
     this.#timer = undefined
   }
 
@@ -159,7 +161,8 @@ export class NaiveCache<T> implements ReadThroughCache<T> {
   async #readVersion(): Promise<void> {
     const stored = Number(await this.#call('version', () => this.#redis.get(this.#versionKey)))
     if (Number.isSafeInteger(stored) && stored >= 1) this.#version = stored
-    if (this.#timer === undefined && this.#refreshMs > 0) {
+    // A read still in flight when close() ran must not start the polling again.
+    if (this.#timer === undefined && this.#refreshMs > 0 && !this.#closed) {
       this.#timer = setInterval(() => void this.#readVersion(), this.#refreshMs).unref()
     }
   }
