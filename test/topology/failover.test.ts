@@ -90,7 +90,10 @@ describe('a master failover under traffic', () => {
       const instances = await startCluster(3, { ...topology.env, SEED_PRODUCTS: '60' })
       cluster = instances
       const apps = instances.apps as [FastifyInstance, FastifyInstance, FastifyInstance]
-      worker = await startWorkerApp(instances.config, apps[0])
+      // A job whose lock the killed master held (replication is asynchronous) is active for
+      // nobody until the stalled-job check finds it: every JOB_LOCK_MS, 30 s by default, the
+      // whole drain's wait. 5 s here; seen once (active 1, delayed 1 at the 30 s drain timeout).
+      worker = await startWorkerApp(instances.config, apps[0], { JOB_LOCK_MS: 5000 })
       const before = await rowsOf(apps[0], PRODUCTS)
       const ledger = new WriteLedger()
       const figures = new Figures()
