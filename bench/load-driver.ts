@@ -60,18 +60,7 @@ export async function driveLoad(urls: readonly string[], plan: LoadPlan): Promis
     : undefined
   let startedAt = performance.now()
 
-  const binAt = (elapsedMs: number): TimelineBin => {
-    const index = Math.max(0, Math.floor(elapsedMs / TIMELINE_BIN_MS))
-    while (timeline.length <= index) {
-      timeline.push({
-        startMs: timeline.length * TIMELINE_BIN_MS,
-        responses: 0,
-        errors: 0,
-        maxLatencyMs: 0,
-      })
-    }
-    return timeline[index] as TimelineBin
-  }
+  const binAt = timelineBinner(timeline)
 
   const instance = autocannon(
     {
@@ -165,6 +154,22 @@ export async function driveLoad(urls: readonly string[], plan: LoadPlan): Promis
     clearInterval(progress)
     for (const timer of timers) clearTimeout(timer)
     instance.stop()
+  }
+}
+
+/** The bin of `timeline` a moment of the run falls in (`elapsedMs` from its start), made as needed. */
+export function timelineBinner(timeline: TimelineBin[]): (elapsedMs: number) => TimelineBin {
+  return (elapsedMs) => {
+    const index = Math.max(0, Math.floor(elapsedMs / TIMELINE_BIN_MS))
+    while (timeline.length <= index) {
+      timeline.push({
+        startMs: timeline.length * TIMELINE_BIN_MS,
+        responses: 0,
+        errors: 0,
+        maxLatencyMs: 0,
+      })
+    }
+    return timeline[index] as TimelineBin
   }
 }
 

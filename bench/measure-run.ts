@@ -1,6 +1,6 @@
 import { subtractCounters } from './cache-counters.js'
 import type { BenchContext } from './context.js'
-import { driveLoad, type LoadPlan } from './load-driver.js'
+import { driveLoad, type LoadPlan, type LoadRun } from './load-driver.js'
 import { type RunMeasurement, SLOW_RESPONSE_MS } from './results.js'
 import { summarizeLatencies } from './stats.js'
 import type { RunningTarget } from './targets.js'
@@ -25,19 +25,39 @@ export async function measureRun(
   })
   const serverCpuMs = (await target.cpuMs()) - cpuBefore
   const counters = subtractCounters(await target.counters(), before)
-  const latency = summarizeLatencies(run.latencies)
   const databaseLoads =
     target.spec.kind !== 'service'
       ? 0
       : target.spec.strategy === 'none'
         ? counters.productReads
         : counters.loads
-  const measurement: RunMeasurement = {
+  const measurement = measurementOf(round, run, serverCpuMs, counters, databaseLoads)
+  if (run.split) {
+    measurement.split = Object.fromEntries(
+      Object.entries(run.split).map(([value, ms]) => [
+        value,
+        summarizeLatencies(Float64Array.from(ms)),
+      ]),
+    )
+  }
+  context.progress.runFinished(describeRun(measurement))
+  return measurement
+}
+
+/** A load run, the server's CPU and the counters' differences over it, as one measurement. */
+export function measurementOf(
+  round: number,
+  run: LoadRun,
+  serverCpuMs: number,
+  counters: RunMeasurement['counters'],
+  databaseLoads: number,
+): RunMeasurement {
+  return {
     round,
     elapsedMs: run.elapsedMs,
     requests: run.responses,
     rps: run.elapsedMs > 0 ? (run.responses / run.elapsedMs) * 1000 : 0,
-    latency,
+    latency: summarizeLatencies(run.latencies),
     slowResponses: countAtLeast(run.latencies, SLOW_RESPONSE_MS),
     errors: run.non2xx + run.socketErrors + run.timeouts,
     non2xx: run.non2xx,
@@ -51,16 +71,6 @@ export async function measureRun(
     timeline: run.timeline,
     events: run.events,
   }
-  if (run.split) {
-    measurement.split = Object.fromEntries(
-      Object.entries(run.split).map(([value, ms]) => [
-        value,
-        summarizeLatencies(Float64Array.from(ms)),
-      ]),
-    )
-  }
-  context.progress.runFinished(describeRun(measurement))
-  return measurement
 }
 
 function describeRun(run: RunMeasurement): string {

@@ -228,7 +228,7 @@ function openConsistencyMonitor(
     cache: parts.products,
     versionOf: (product) => product.version,
     truth: async (id) => {
-      const product = await parts.writeBehind.load(id)
+      const product = await parts.writeBehind.reads.load(id)
       return product && { version: product.version, updatedAt: Date.parse(product.updated_at) }
     },
     writes: new WriteLog(parts.redis, config.REDIS_KEY_PREFIX),

@@ -1,10 +1,10 @@
 import autocannon, { type Options, type RequestData } from 'autocannon'
 import { subtractCounters } from '../cache-counters.js'
 import type { BenchContext } from '../context.js'
-import { TIMELINE_BIN_MS } from '../load-driver.js'
+import { timelineBinner } from '../load-driver.js'
 import type { LoadRun, RequestShape, TimelineBin } from '../load-types.js'
-import { type RunMeasurement, SLOW_RESPONSE_MS } from '../results.js'
-import { summarizeLatencies } from '../stats.js'
+import { measurementOf } from '../measure-run.js'
+import type { RunMeasurement } from '../results.js'
 import type { RunningTarget } from '../targets.js'
 
 export interface AmountPlan {
@@ -32,18 +32,7 @@ export async function driveAmount(urls: readonly string[], plan: AmountPlan): Pr
   const statusCodes: Record<string, number> = {}
   const timeline: TimelineBin[] = []
   let startedAt = performance.now()
-  const binAt = (elapsedMs: number): TimelineBin => {
-    const index = Math.max(0, Math.floor(elapsedMs / TIMELINE_BIN_MS))
-    while (timeline.length <= index) {
-      timeline.push({
-        startMs: timeline.length * TIMELINE_BIN_MS,
-        responses: 0,
-        errors: 0,
-        maxLatencyMs: 0,
-      })
-    }
-    return timeline[index] as TimelineBin
-  }
+  const binAt = timelineBinner(timeline)
 
   // bench/autocannon.d.ts types only what the time-bound driver uses; `amount` is autocannon 8's.
   const options: Options & { amount: number } = {
@@ -132,27 +121,7 @@ export async function measureAmount(
   })
   const serverCpuMs = (await target.cpuMs()) - cpuBefore
   const counters = subtractCounters(await target.counters(), before)
-  let slowResponses = 0
-  for (const ms of run.latencies) if (ms >= SLOW_RESPONSE_MS) slowResponses++
-  const measurement: RunMeasurement = {
-    round,
-    elapsedMs: run.elapsedMs,
-    requests: run.responses,
-    rps: run.elapsedMs > 0 ? (run.responses / run.elapsedMs) * 1000 : 0,
-    latency: summarizeLatencies(run.latencies),
-    slowResponses,
-    errors: run.non2xx + run.socketErrors + run.timeouts,
-    non2xx: run.non2xx,
-    socketErrors: run.socketErrors,
-    timeouts: run.timeouts,
-    statusCodes: run.statusCodes,
-    serverCpuMs,
-    cpuUsPerRequest: run.responses > 0 ? (serverCpuMs * 1000) / run.responses : Number.NaN,
-    counters,
-    databaseLoads: counters.loads,
-    timeline: run.timeline,
-    events: run.events,
-  }
+  const measurement = measurementOf(round, run, serverCpuMs, counters, counters.loads)
   context.progress.runFinished(
     `${run.responses} responses in ${run.elapsedMs.toFixed(0)} ms, ` +
       `p50 ${measurement.latency.p50.toFixed(2)} ms, ${measurement.errors} errors, ` +

@@ -28,6 +28,15 @@ export function databaseUnavailable(cause: unknown): AppError {
  * A write the database did not answer. It may not know whether a statement whose answer was lost
  * committed, so the detail does not promise that nothing changed: If-Match makes a retry safe.
  */
+/** A write the database did not answer: a 503 that says so (a create is never half done). */
+export async function databaseOrWriteUnavailable<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write()
+  } catch (error) {
+    throw databaseWriteUnavailable(error)
+  }
+}
+
 export function databaseWriteUnavailable(cause: unknown): AppError {
   const detail =
     'The database did not answer the write; retry (with If-Match, it cannot apply twice)'

@@ -17,8 +17,8 @@ import {
 import { type ProductBatch, readBatch } from './batch-read.js'
 import {
   databaseOrUnavailable,
+  databaseOrWriteUnavailable,
   databaseUnavailable,
-  databaseWriteUnavailable,
   notFound,
   orUnavailable,
   readThrough,
@@ -33,6 +33,7 @@ import {
   type ProductFields,
   type ProductPage,
 } from './product.js'
+import { NO_AUDIT, type ProductAudit } from './product-audit.js'
 import type { ReadCounter } from './read-counter.js'
 
 /** Products the warm-up loads at once: enough to overlap queries, few enough to spare the pool. */
@@ -59,17 +60,6 @@ export interface ProductListing {
   page: ProductPage
   cache: CacheOutcome
 }
-
-/**
- * Told of every acknowledged write and of every read a cache tier answered: the consistency
- * monitor (src/consistency). Both calls must be cheap: `served` runs on the hottest path.
- */
-export interface ProductAudit {
-  written(id: number, version: number): void
-  served(id: number, version: number): void
-}
-
-const NO_AUDIT: ProductAudit = { written() {}, served() {} }
 
 export interface ProductCaches {
   products: ReadThroughCache<Product>
@@ -124,7 +114,11 @@ export class ProductCatalog {
 
   /** Many products in one go (GET /products?ids=): see batch-read.ts. */
   async readMany(ids: readonly number[]): Promise<ProductBatch> {
-    const batch = await readBatch(this.#products, (cold) => this.#writeBehind.loadMany(cold), ids)
+    const batch = await readBatch(
+      this.#products,
+      (cold) => this.#writeBehind.reads.loadMany(cold),
+      ids,
+    )
     // Only ids that exist, as for single reads.
     for (const product of batch.items) this.#reads.record(product.id)
     return batch
@@ -141,7 +135,7 @@ export class ProductCatalog {
 
   /** A pending (write-behind) state comes first: reads see a write from its 202 on. */
   #loaderOf(id: number): Loader<Product> {
-    return () => this.#writeBehind.load(id)
+    return () => this.#writeBehind.reads.load(id)
   }
 
   #answerRead(id: number, lookup: CacheLookup<Product>): ProductRead {
@@ -181,7 +175,7 @@ export class ProductCatalog {
     const page = await this.#repository.list({ afterId, limit })
     const next = page.nextAfterId === undefined ? null : String(page.nextAfterId)
     // Deferred writes show on list pages too, as they do on product reads.
-    return { items: await this.#writeBehind.overlay(page.items), next_cursor: next }
+    return { items: await this.#writeBehind.reads.overlay(page.items), next_cursor: next }
   }
 
   async create(fields: ProductFields): Promise<Product> {
@@ -403,13 +397,4 @@ function notCached(page: ProductPage): ProductListing {
 
 function outcomeOf(lookup: CacheLookup<unknown>): CacheOutcome {
   return { status: lookup.status, tier: lookup.tier, freshUntil: lookup.freshUntil }
-}
-
-/** A write the database did not answer: a 503 that says so (a create is never half done). */
-async function databaseOrWriteUnavailable<T>(write: () => Promise<T>): Promise<T> {
-  try {
-    return await write()
-  } catch (error) {
-    throw databaseWriteUnavailable(error)
-  }
 }

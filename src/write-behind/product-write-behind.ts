@@ -12,6 +12,7 @@ import type { ProductRepository } from '../db/product-repository.js'
 import { enqueuePersistProductWrite, persistJobId } from '../queues/persist-product-write.js'
 import { retryWithin } from '../retry-within.js'
 import type { ReadThroughCache } from '../strategies/read-through-cache.js'
+import { DeferredReads } from './deferred-reads.js'
 import {
   type PendingRecord,
   type PendingWrite,
@@ -85,6 +86,8 @@ export class ProductWriteBehind {
   readonly #holds: ProductHolds
   readonly #replicas: ReplicaGate
   readonly #onError: (error: unknown, what: string) => void
+  /** How reads see the writes staged here (pending state first, then the row). */
+  readonly reads: DeferredReads
 
   constructor(options: ProductWriteBehindOptions) {
     this.#pending = options.pending
@@ -96,6 +99,7 @@ export class ProductWriteBehind {
     this.#durability = options.durability
     this.#onError = options.onError ?? (() => {})
     this.#replicas = new ReplicaGate(options.pending, options.replication, this.#onError)
+    this.reads = new DeferredReads(options.pending, options.repository, this.#onError)
     this.#holds = new ProductHolds({
       pending: options.pending,
       durability: options.durability,
@@ -112,58 +116,6 @@ export class ProductWriteBehind {
    */
   defers(clientAsked: boolean): boolean {
     return (clientAsked || this.#mode === 'behind') && this.#durability.deferrable
-  }
-
-  /**
-   * The product as reads must see it: its pending state, else the database row. With Redis
-   * unreachable no write can be staged either, so the row is the best answer there is.
-   */
-  async load(id: number): Promise<Product | undefined> {
-    let pending: Product | undefined
-    try {
-      pending = await this.#pending.stateOf(id)
-    } catch (error) {
-      this.#onError(error, 'read a pending write')
-    }
-    return pending ?? this.#repository.findById(id)
-  }
-
-  /**
-   * `load` for several ids: their pending states (one HGET each, all in flight at once), then
-   * one query for the others. Answers the products that exist, by id.
-   */
-  async loadMany(ids: readonly number[]): Promise<Map<number, Product>> {
-    let pending: (Product | undefined)[] = []
-    try {
-      pending = await Promise.all(ids.map((id) => this.#pending.stateOf(id)))
-    } catch (error) {
-      this.#onError(error, 'read the pending writes of a batch')
-    }
-    const found = new Map<number, Product>()
-    ids.forEach((id, index) => {
-      const state = pending[index]
-      if (state) found.set(id, state)
-    })
-    const rest = ids.filter((id) => !found.has(id))
-    if (rest.length > 0) {
-      for (const row of await this.#repository.findByIds(rest)) found.set(row.id, row)
-    }
-    return found
-  }
-
-  /**
-   * Rows as reads must see them: each replaced by its pending state when it has one (one HGET
-   * per row, all in flight at once), so a list page shows a deferred write from its 202 on, as
-   * a product read does. With Redis unreachable, the rows as they are.
-   */
-  async overlay(rows: readonly Product[]): Promise<Product[]> {
-    try {
-      const pending = await Promise.all(rows.map((row) => this.#pending.stateOf(row.id)))
-      return rows.map((row, index) => pending[index] ?? row)
-    } catch (error) {
-      this.#onError(error, 'read the pending writes of a list page')
-      return [...rows]
-    }
   }
 
   /**
