@@ -19,7 +19,8 @@ import {
 const DOWN_AFTER_MS = 1000
 const FAILOVER_TIMEOUT_MS = 5000
 const READY_TIMEOUT_MS = 20_000
-const NEW_MASTER_TIMEOUT_MS = 20_000
+/** Room for two elections whose votes split: each is tried again after 2 × FAILOVER_TIMEOUT_MS. */
+const NEW_MASTER_TIMEOUT_MS = 30_000
 
 export interface RedisSentinelOptions {
   /** @default 1 */
