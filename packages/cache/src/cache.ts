@@ -1,12 +1,10 @@
-import type { BusMessage } from './bus/bus-message.js'
-import type { InvalidationBus } from './bus/invalidation-bus.js'
-import { type BatchItem, ClusterLoader, loadOne } from './cluster-loader.js'
-import { decodeEntry, type Entry, encodeEntry } from './entry.js'
-import { decodeServable, isServable, lookup, newEntry, redisTtlMs } from './entry-lifetime.js'
-import { CacheUnavailableError } from './errors.js'
+import { CacheWrites } from './cache-writes.js'
+import { ClusterLoader } from './cluster-loader.js'
+import { decodeEntry, type Entry } from './entry.js'
+import { decodeServable, isServable, lookup } from './entry-lifetime.js'
 import { isFresh, shouldRefreshEarly } from './freshness.js'
-import { InvalidationRetries } from './invalidation-retries.js'
 import { entryKey, keyNamespace } from './keys.js'
+import { type BatchItem, loadOne } from './load-parts.js'
 import { LocalCopies } from './local-copies.js'
 import { type ResolvedCacheOptions, resolveCacheOptions, resolveCallOptions } from './options.js'
 import { commandTimeoutOf } from './redis/client.js'
@@ -42,7 +40,8 @@ type Found<T> = { entry: Entry<T>; tier: CacheTier }
  *   checks the key's generation) or in this L1 (a local invalidation counter).
  * - Stale-while-revalidate: after its fresh period an entry is served at once while one refresh
  *   runs; hot keys are refreshed early (XFetch); a failed refresh keeps serving the stale value.
- * - Invalidations (delete, version bump, tags) go to Redis and over the bus to every L1.
+ * - Writes and invalidations (set, delete, version bump, tags) go to Redis and over the bus to
+ *   every L1 (CacheWrites).
  */
 export class Cache<T> {
   /** The `name` option: the first segment of its keys, and its label in observer calls. */
@@ -54,11 +53,10 @@ export class Cache<T> {
   readonly #l2: RedisCoordinator
   readonly #local: LocalCopies<T>
   readonly #loader: ClusterLoader<T>
-  readonly #bus: InvalidationBus | undefined
+  readonly #writes: CacheWrites<T>
   readonly #shared: SharedState
   readonly #version: SharedVersion
   readonly #tags: TagVersions
-  readonly #retries = new InvalidationRetries()
   #stopListening: Array<() => void> = []
 
   constructor(options: CacheOptions<T>) {
@@ -71,7 +69,6 @@ export class Cache<T> {
     this.#local = new LocalCopies(options.l1, resolved, (operation, started) =>
       this.#timeTier('l1', operation, started),
     )
-    this.#bus = options.bus
     this.#guard = new RedisGuard({
       breaker: resolved.circuitBreaker,
       report: (operation, error) => observer.error(name, operation, error),
@@ -87,14 +84,14 @@ export class Cache<T> {
       protections: resolved.protections,
       onReset: () => {
         // Nothing L1 holds can be trusted: it may predate writes whose news Redis lost.
-        this.#dropLocal()
+        this.#writes.dropLocal()
         observer.redisReset(name)
       },
       onFailover: async () => {
         // The old master may have taken an invalidation its replica never got: no entry from
         // before can be trusted, in L1 or in Redis. A new key version leaves them all behind
         // (every instance that notices bumps it; a few bumps in a row cost nothing more).
-        this.#dropLocal()
+        this.#writes.dropLocal()
         await this.bumpVersion() // throws until Redis answers: SharedState asks again
         observer.redisFailover(name)
       },
@@ -112,6 +109,19 @@ export class Cache<T> {
       timeFill: (started) => this.#timeTier('l2', 'set', started),
       failSafeBackoffMs: resolved.failSafeBackoffMs,
     })
+    this.#writes = new CacheWrites({
+      name,
+      options: resolved,
+      namespace: this.#namespace,
+      guard: this.#guard,
+      l2: this.#l2,
+      local: this.#local,
+      loader: this.#loader,
+      version: this.#version,
+      tags: this.#tags,
+      bus: options.bus,
+      timeTier: (tier, operation, started) => this.#timeTier(tier, operation, started),
+    })
   }
 
   /** Reads (or creates) the shared versions and keeps them fresh. Never throws. */
@@ -123,29 +133,7 @@ export class Cache<T> {
     }
     this.#redis.on('ready', onReady)
     this.#stopListening.push(() => this.#redis.off('ready', onReady))
-    if (this.#bus) {
-      this.#stopListening.push(
-        this.#bus.onMessage((message) => {
-          if (message.cache !== this.name) return
-          if (message.op === 'delete') this.#dropLocal(message.keys)
-          else if (message.op === 'version') {
-            this.#version.observe(message.version)
-            this.#invalidated()
-          } else {
-            this.#tags.observe(message.tags)
-            this.#invalidated()
-          }
-        }),
-        // Messages may have been lost (a gap in a peer's numbers, a silent peer, this
-        // subscription deaf or back after a drop): trust no L1 entry, and re-read the versions
-        // now rather than on the next tick (a lost version bump or tag invalidation).
-        this.#bus.onMessagesLost(() => {
-          this.#dropLocal()
-          void this.#version.refresh()
-          void this.#tags.refresh().catch(() => {}) // reported by the guard
-        }),
-      )
-    }
+    this.#stopListening.push(...this.#writes.listen())
     await whenReady(this.#redis, READY_WAIT_MS)
     await this.#shared.start()
   }
@@ -155,7 +143,7 @@ export class Cache<T> {
    * the MemoryTier are the caller's: close them after every cache using them. Call it once.
    */
   async close(): Promise<void> {
-    this.#retries.close()
+    this.#writes.close()
     for (const stop of this.#stopListening) stop()
     this.#stopListening = []
     await this.#shared.stop()
@@ -301,23 +289,7 @@ export class Cache<T> {
    * Redis did not take it (the old entry is then invalidated in the background).
    */
   async set(id: string, value: T, options?: CallOptions): Promise<void> {
-    const call = resolveCallOptions(this.#options, options)
-    const key = entryKey(this.#namespace, await this.#version.confirmedVersion(), id)
-    const entry = newEntry(call, value, 0, this.#tags.snapshot)
-    const raw = encodeEntry(entry)
-    await this.#changeEverywhere(key, 'set', async () => {
-      const invalidations = this.#local.invalidations
-      const now = Date.now()
-      const started = performance.now()
-      try {
-        await this.#guard.require('set', () =>
-          this.#l2.set(key, raw, redisTtlMs(entry, now, call), this.#generationTtlMs()),
-        )
-      } finally {
-        this.#timeTier('l2', 'set', started)
-      }
-      this.#local.keep(key, entry, invalidations, now, call, raw)
-    })
+    await this.#writes.set(id, value, resolveCallOptions(this.#options, options))
   }
 
   /**
@@ -327,42 +299,7 @@ export class Cache<T> {
    * entry back meanwhile).
    */
   async delete(id: string): Promise<void> {
-    const key = entryKey(this.#namespace, await this.#version.confirmedVersion(), id)
-    await this.#changeEverywhere(key, 'delete', () => this.#invalidateL2(key))
-  }
-
-  /** Drops `key` from this L1, changes it in Redis, then tells the other instances to drop it. */
-  async #changeEverywhere(key: string, what: string, change: () => Promise<void>): Promise<void> {
-    this.#dropLocal([key])
-    const message: BusMessage = { op: 'delete', cache: this.name, keys: [key] }
-    try {
-      await change()
-    } catch (error) {
-      this.#retryLater(`delete ${key}`, async () => {
-        await this.#invalidateL2(key)
-        this.#dropLocal([key]) // what this instance read back meanwhile
-        await this.#publish(message)
-      })
-      // Queued in order on the bus; not awaited: its first attempt would fail the same way.
-      void this.#publish(message)
-      throw new CacheUnavailableError(this.name, what, error)
-    }
-    await this.#publish(message)
-  }
-
-  #retryLater(id: string, invalidate: () => Promise<void>): void {
-    if (this.#options.protections.retryInvalidations) this.#retries.add(id, invalidate)
-  }
-
-  async #invalidateL2(key: string): Promise<void> {
-    const started = performance.now()
-    try {
-      await this.#guard.require('invalidate', () =>
-        this.#l2.invalidate([key], this.#generationTtlMs()),
-      )
-    } finally {
-      this.#timeTier('l2', 'delete', started)
-    }
+    await this.#writes.delete(id)
   }
 
   /**
@@ -370,15 +307,7 @@ export class Cache<T> {
    * the old keys are never read again and expire by themselves. Answers the new version.
    */
   async bumpVersion(): Promise<number> {
-    let version: number
-    try {
-      version = await this.#version.bump()
-    } catch (error) {
-      throw new CacheUnavailableError(this.name, 'version bump', error)
-    }
-    this.#invalidated()
-    await this.#publish({ op: 'version', cache: this.name, version })
-    return version
+    return await this.#writes.bumpVersion()
   }
 
   /**
@@ -387,25 +316,7 @@ export class Cache<T> {
    * CacheUnavailableError when Redis does not take it, and keeps trying in the background.
    */
   async deleteByTag(tags: readonly string[]): Promise<void> {
-    if (tags.length === 0) return
-    const invalidate = async () => {
-      const versions = await this.#tags.invalidate(tags)
-      this.#invalidated()
-      await this.#publish({ op: 'tags', cache: this.name, tags: versions })
-    }
-    try {
-      await invalidate()
-    } catch (error) {
-      this.#retryLater(`tags ${JSON.stringify([...tags].sort())}`, invalidate)
-      throw new CacheUnavailableError(this.name, 'tag invalidation', error)
-    }
-  }
-
-  async #publish(message: BusMessage): Promise<void> {
-    if (!this.#bus) return
-    const started = performance.now()
-    await this.#bus.publish(message)
-    this.#options.observer.redisCommand(this.name, 'publish', performance.now() - started)
+    await this.#writes.deleteByTag(tags)
   }
 
   #timeTier(tier: CacheTier, operation: TierOperation, started: number): void {
@@ -502,26 +413,6 @@ export class Cache<T> {
     const entry = raw === undefined ? undefined : decodeServable(raw, now, call, this.#tags)
     if (entry && raw !== undefined) this.#local.keep(key, entry, invalidations, now, call, raw)
     return entry
-  }
-
-  /**
-   * Something was invalidated: fence the L1 fills under way, and let no new reader join a load
-   * (of these keys, or of any) that may have read the data before the invalidation.
-   */
-  #invalidated(keys?: readonly string[]): void {
-    this.#local.invalidated()
-    this.#loader.forget(keys)
-  }
-
-  /** Drops keys (or every key) from L1, as invalidated. */
-  #dropLocal(keys?: readonly string[]): void {
-    this.#local.drop(keys)
-    this.#loader.forget(keys)
-  }
-
-  #generationTtlMs(): number {
-    // Longer than any load can take, so a load never outlives the generation it must present.
-    return this.#options.freshMs + this.#options.graceMs + 60_000
   }
 }
 

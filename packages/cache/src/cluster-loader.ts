@@ -1,51 +1,22 @@
 import { randomUUID } from 'node:crypto'
-import { setTimeout as sleep } from 'node:timers/promises'
+import { BatchLoad } from './batch-loader.js'
 import { type Entry, encodeEntry } from './entry.js'
 import { decodeServable, newEntry, redisTtlMs } from './entry-lifetime.js'
 import { FailSafeBackoff } from './fail-safe-backoff.js'
 import { isFresh } from './freshness.js'
+import { LeaseWait } from './lease-wait.js'
+import {
+  type BatchItem,
+  type ClusterLoaderParts,
+  type Fence,
+  loadOne,
+  loadWindowMs,
+} from './load-parts.js'
 import { withinTimeout } from './loader-timeout.js'
-import type { LocalCopies } from './local-copies.js'
 import type { ResolvedCacheOptions } from './options.js'
-import type { Fill, LeaseMode, RedisCoordinator } from './redis/redis-coordinator.js'
-import { LateTimeoutError, type RedisGuard } from './redis-guard.js'
-import type { SharedVersion } from './shared-version.js'
+import type { LeaseMode } from './redis/redis-coordinator.js'
 import { SingleFlight } from './single-flight.js'
-import type { TagVersions } from './tag-versions.js'
 import type { BatchLoader, Loader } from './types.js'
-
-/** Polling for another instance's load: quick at first, then gentler. */
-const FIRST_POLL_MS = 5
-const MAX_POLL_MS = 50
-/**
- * Lease calls that fail while Redis is connected are retried this often before loading alone. A
- * timeout that fired late (this process was busy, see LateTimeoutError) is not a failure: the
- * caller asks again until its wait is over.
- */
-const MAX_LEASE_RETRIES = 3
-
-/** What a fill must present: the generation its load saw, and its lease token ('' without one). */
-type Fence = { generation: string; token: string }
-
-/** One key of a batch: its id (what the batch loader is asked for) and, once known, its fence. */
-export interface BatchItem {
-  key: string
-  id: string
-}
-
-export interface ClusterLoaderParts<T> {
-  name: string
-  guard: RedisGuard
-  l2: RedisCoordinator
-  version: SharedVersion
-  tags: TagVersions
-  local: LocalCopies<T>
-  /** Connected, and the circuit lets calls through. */
-  redisAnswering: () => boolean
-  /** Times a fill of Redis from `started`. */
-  timeFill: (started: number) => void
-  failSafeBackoffMs: number
-}
 
 /**
  * One load per key in the whole cluster: single-flight in this process, a lease in Redis across
@@ -56,10 +27,12 @@ export class ClusterLoader<T> {
   readonly #parts: ClusterLoaderParts<T>
   readonly #loads = new SingleFlight<Entry<T> | undefined>()
   readonly #backoff: FailSafeBackoff
+  readonly #batch: BatchLoad<T>
 
   constructor(parts: ClusterLoaderParts<T>) {
     this.#parts = parts
     this.#backoff = new FailSafeBackoff(parts.failSafeBackoffMs)
+    this.#batch = new BatchLoad(parts)
   }
 
   /**
@@ -108,7 +81,7 @@ export class ClusterLoader<T> {
       } else lead.push(item)
     }
     if (lead.length > 0) {
-      const batch = this.#loadBatchForCluster(lead, batchLoader, call)
+      const batch = this.#batch.run(lead, batchLoader, call)
       // Each key's load is registered, so single reads and other batches here join it.
       for (const { key } of lead) {
         waits.set(
@@ -165,28 +138,21 @@ export class ClusterLoader<T> {
     // Keys under an unconfirmed version may be old ones: neither read nor fill them.
     if (!this.#parts.version.confirmed) return load()
     const token = randomUUID()
-    const deadline = Date.now() + call.leaseWaitMs
+    const wait = new LeaseWait(call.leaseWaitMs, redisAnswering)
     let mode: LeaseMode = refreshing === undefined ? 'absent' : 'always'
-    let pollMs = FIRST_POLL_MS
     let waited = false
-    let failures = 0
     for (;;) {
       const acquired = await guard.attempt('acquire', () =>
         l2.acquire(key, token, call.leaseMs, mode, loadWindowMs(call)),
       )
       if (!acquired.ok) {
-        const late = acquired.error instanceof LateTimeoutError
-        if (
-          !redisAnswering() ||
-          (!late && ++failures > MAX_LEASE_RETRIES) ||
-          Date.now() >= deadline
-        ) {
+        if (wait.givesUpAfter(acquired.error)) {
           // No lease, no fence in L2: load and keep the value in L1 only. Should a call whose
           // reply was lost have taken the lease, the others would wait for nothing: free it.
           if (redisAnswering()) void guard.attempt('release', () => l2.release(key, token))
           return load()
         }
-        await sleep(pollMs)
+        await wait.retry()
         continue
       }
       const { raw, generation, leased } = acquired.value
@@ -204,159 +170,13 @@ export class ClusterLoader<T> {
       if (leased) return load({ generation, token })
       if (refreshing !== undefined) return undefined // another instance is refreshing it
       if (raw !== undefined && !found) mode = 'always' // unreadable or outdated: replace it
-      if (Date.now() >= deadline) {
+      if (wait.over) {
         // The lease holder is slow or gone: load too. The fill is still fenced.
         return load({ generation, token: '' })
       }
       waited = true
-      await sleep(pollMs)
-      pollMs = Math.min(MAX_POLL_MS, pollMs * 2)
+      await wait.poll()
     }
-  }
-
-  /** #loadForCluster for a batch of cold keys, with one lease call and one loader call per round. */
-  async #loadBatchForCluster(
-    items: readonly BatchItem[],
-    batchLoader: BatchLoader<T>,
-    call: ResolvedCacheOptions<T>,
-  ): Promise<Map<string, Entry<T>>> {
-    const { guard, l2, local, redisAnswering } = this.#parts
-    const invalidations = local.invalidations
-    const found = new Map<string, Entry<T>>()
-    const loads: Promise<void>[] = []
-    const load = (batch: readonly FencedItem[]) => {
-      if (batch.length === 0) return
-      loads.push(
-        this.#loadAndFillMany(batch, batchLoader, invalidations, call).then((loaded) => {
-          for (const [key, entry] of loaded) found.set(key, entry)
-        }),
-      )
-    }
-    if (!this.#parts.version.confirmed) {
-      load(items) // as in #loadForCluster: no lease, no fill under an unconfirmed version
-    } else {
-      const token = randomUUID()
-      const deadline = Date.now() + call.leaseWaitMs
-      let waiting = [...items]
-      let pollMs = FIRST_POLL_MS
-      let failures = 0
-      const generations = new Map<string, string>()
-      while (waiting.length > 0) {
-        const acquired = await guard.attempt('acquire', () =>
-          l2.acquireMany(
-            waiting.map(({ key }) => key),
-            token,
-            call.leaseMs,
-            'absent',
-            loadWindowMs(call),
-          ),
-        )
-        if (!acquired.ok) {
-          const late = acquired.error instanceof LateTimeoutError
-          if (
-            !redisAnswering() ||
-            (!late && ++failures > MAX_LEASE_RETRIES) ||
-            Date.now() >= deadline
-          ) {
-            if (redisAnswering()) {
-              for (const { key } of waiting) {
-                void guard.attempt('release', () => l2.release(key, token))
-              }
-            }
-            load(waiting) // no lease, no fence: into L1 only
-            break
-          }
-          await sleep(pollMs)
-          continue
-        }
-        const now = Date.now()
-        const leased: FencedItem[] = []
-        const stillWaiting: BatchItem[] = []
-        acquired.value.forEach(({ raw, generation, leased: mine }, i) => {
-          const item = waiting[i] as BatchItem
-          generations.set(item.key, generation)
-          const entry =
-            raw === undefined ? undefined : decodeServable(raw, now, call, this.#parts.tags)
-          if (entry && isFresh(entry, now)) {
-            // Filled by the instance we waited for: nothing to load.
-            if (mine) void guard.attempt('release', () => l2.release(item.key, token))
-            local.keep(item.key, entry, invalidations, now, call, raw)
-            found.set(item.key, entry)
-          } else if (mine) leased.push({ ...item, fence: { generation, token } })
-          else if (raw !== undefined) {
-            // Unreadable or outdated, so no lease was taken over it: load it, fenced.
-            leased.push({ ...item, fence: { generation, token: '' } })
-          } else stillWaiting.push(item)
-        })
-        load(leased)
-        waiting = stillWaiting
-        if (waiting.length === 0) break
-        if (Date.now() >= deadline) {
-          // Their lease holder is slow or gone: load them too. The fills are still fenced.
-          load(
-            waiting.map((item) => ({
-              ...item,
-              fence: { generation: generations.get(item.key) ?? '', token: '' },
-            })),
-          )
-          break
-        }
-        await sleep(pollMs)
-        pollMs = Math.min(MAX_POLL_MS, pollMs * 2)
-      }
-    }
-    await Promise.all(loads)
-    return found
-  }
-
-  /** One batch loader call for `items`, then each entry filled (fenced) and kept, as #loadAndFill. */
-  async #loadAndFillMany(
-    items: readonly FencedItem[],
-    batchLoader: BatchLoader<T>,
-    invalidations: number,
-    call: ResolvedCacheOptions<T>,
-  ): Promise<Map<string, Entry<T>>> {
-    const { guard, l2, local, name } = this.#parts
-    const tagsBefore = this.#parts.tags.snapshot
-    for (const _ of items) call.observer.load(name) // counts keys loaded
-    const started = performance.now()
-    let values: ReadonlyMap<string, T>
-    try {
-      values = await batchLoader(items.map(({ id }) => id))
-    } catch (error) {
-      for (const { key, fence } of items) {
-        if (fence?.token) void guard.attempt('release', () => l2.release(key, fence.token))
-      }
-      throw error
-    }
-    const loadMs = performance.now() - started
-    const now = Date.now()
-    const loaded = new Map<string, Entry<T>>()
-    const fills: Fill[] = []
-    for (const { key, id, fence } of items) {
-      const entry = newEntry(call, values.get(id), loadMs, tagsBefore)
-      loaded.set(key, entry)
-      if (fence) {
-        const { generation, token } = fence
-        fills.push({
-          key,
-          raw: encodeEntry(entry),
-          ttlMs: redisTtlMs(entry, now, call),
-          generation,
-          token,
-        })
-      } else local.keep(key, entry, invalidations, now, call)
-    }
-    if (fills.length === 0) return loaded
-    // One script call for every fenced fill (one per key on a Cluster).
-    const fillStarted = performance.now()
-    const stored = await guard.attempt('fill', () => l2.fillMany(fills))
-    this.#parts.timeFill(fillStarted)
-    fills.forEach(({ key, raw }, i) => {
-      if (stored.ok && !stored.value[i]) call.observer.fenced(name)
-      else local.keep(key, loaded.get(key) as Entry<T>, invalidations, now, call, raw)
-    })
-    return loaded
   }
 
   async #loadAndFill(
@@ -399,16 +219,4 @@ export class ClusterLoader<T> {
     local.keep(key, entry, invalidations, now, call, raw)
     return entry
   }
-}
-
-type FencedItem = BatchItem & { fence?: Fence }
-
-/** A single-key loader over a batch loader: for a refresh, or a key a batch could not wait for. */
-export function loadOne<T>(batchLoader: BatchLoader<T>, id: string): Loader<T> {
-  return async () => (await batchLoader([id])).get(id)
-}
-
-/** How long a generation made for one load lives: a load that outlasts it is not stored. */
-function loadWindowMs(call: Pick<ResolvedCacheOptions<unknown>, 'leaseMs' | 'loaderTimeoutMs'>) {
-  return call.leaseMs + call.loaderTimeoutMs + 60_000
 }
