@@ -22,6 +22,8 @@ export const PROTECTIONS = [
   'bus-recovery',
   /** A master replaced by a failover (which may lose its last invalidations) drops every entry. */
   'failover-detection',
+  /** A process stops at once on SIGTERM while Redis is gone, not waiting for it (BullMQ would). */
+  'shutdown-without-redis',
 ] as const
 
 export type Protection = (typeof PROTECTIONS)[number]

@@ -1,12 +1,19 @@
 import { type Job, UnrecoverableError, Worker } from 'bullmq'
-import type { Config } from '../config.js'
+import { type Config, protectionOn } from '../config.js'
 import type { Metrics } from '../metrics.js'
 import { CATALOG_QUEUE, queuePrefix, workerConnection } from '../queues/catalog-queue.js'
+import { closeWorker } from './close-worker.js'
 import { processors } from './index.js'
 import type { JobContext } from './job-context.js'
 
 /** Jobs one worker process runs at once. */
 const CONCURRENCY = 4
+
+export interface CatalogWorker {
+  worker: Worker
+  /** Stops taking jobs, lets the ones under way finish (not waiting on a Redis that is gone). */
+  close(): Promise<void>
+}
 
 /**
  * Runs the catalog's jobs. Each job's outcome and duration go to the metrics; a job whose name
@@ -18,7 +25,8 @@ export function startCatalogWorker(
   metrics: Metrics,
   /** Where the raw error of a failed attempt goes (the job itself keeps words, not it). */
   onAttemptError: (job: Job, error: unknown) => void = () => {},
-) {
+): CatalogWorker {
+  const connection = workerConnection(config)
   const worker = new Worker(
     CATALOG_QUEUE,
     async (job: Job) => {
@@ -34,7 +42,7 @@ export function startCatalogWorker(
       }
     },
     {
-      connection: workerConnection(config),
+      connection,
       prefix: queuePrefix(config),
       concurrency: CONCURRENCY,
       // A crashed worker's job is retried once its lock lapses and a stalled check sees it.
@@ -56,7 +64,8 @@ export function startCatalogWorker(
     })
   })
   worker.on('error', () => {}) // connection errors: BullMQ reconnects by itself
-  return worker
+  const untilRedisGone = protectionOn(config, 'shutdown-without-redis')
+  return { worker, close: () => closeWorker(worker, connection, { untilRedisGone }) }
 }
 
 /**

@@ -30,7 +30,7 @@ export function openCatalogQueue(config: Config): Queue {
     connectionName: 'catalog-queue',
   })
   connection.on('error', () => {}) // reported where a call fails; reconnects by itself
-  return new Queue(CATALOG_QUEUE, {
+  const queue = new Queue(CATALOG_QUEUE, {
     connection,
     prefix: queuePrefix(config),
     defaultJobOptions: {
@@ -40,6 +40,10 @@ export function openCatalogQueue(config: Config): Queue {
       removeOnFail: KEEP_FAILED,
     },
   })
+  // The same errors, passed on by the queue and its job scheduler: with no listener BullMQ
+  // prints each one to stderr, every reconnect attempt while Redis is down.
+  queue.on('error', () => {})
+  return queue
 }
 
 /**

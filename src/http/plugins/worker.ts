@@ -23,7 +23,7 @@ export default fp<{ config: Config }>(
       app.decorate('worker', undefined)
       return
     }
-    const worker = startCatalogWorker(
+    const { worker, close } = startCatalogWorker(
       config,
       { catalog: app.catalog, config },
       app.metrics,
@@ -42,9 +42,7 @@ export default fp<{ config: Config }>(
     scheduleCacheWarmup(app.queue, warmup).catch((error: unknown) => {
       app.log.error({ err: error, WARMUP_CRON: warmup.cron }, 'could not schedule the warm-up')
     })
-    app.addHook('preClose', async () => {
-      await worker.close()
-    })
+    app.addHook('preClose', close)
   },
   { name: 'worker', dependencies: ['services', 'metrics'] },
 )
