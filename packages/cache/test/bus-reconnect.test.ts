@@ -45,7 +45,7 @@ const deleteKey = (key: string): BusMessage => ({ op: 'delete', cache: 'product'
 describe('InvalidationBus through Redis outages', () => {
   it('subscribes again after Redis restarts, runs the lost-messages handlers once per outage, and fails publish fast meanwhile', async () => {
     const server = await ownServer()
-    const publisher = await connectClient(server.url, 500)
+    const publisher = await connectClient(server.url, 5000)
     const channel = channelName()
     const observer = spyObserver()
     // One attempt, as before the outbox: a retry could arrive before B is back, or after.
@@ -63,11 +63,11 @@ describe('InvalidationBus through Redis outages', () => {
         .toBe(true)
       const started = performance.now()
       expect(await a.publish(deleteKey(`lost-${outage}`))).toBe(false)
-      // Fast: not after the publisher's 500 ms command timeout (no offline queue). Bounded below
-      // that, loosely; the figure reported.
+      // Fast: not after the publisher's 5 s command timeout (no offline queue). Bounded at half
+      // of it, loosely, for a loaded machine; the figure reported.
       const failedMs = performance.now() - started
       console.info(`publish with Redis down (outage ${outage}) failed in ${failedMs.toFixed(1)} ms`)
-      expect(failedMs).toBeLessThan(400)
+      expect(failedMs).toBeLessThan(2500)
       expect(observer.error).toHaveBeenCalled()
 
       await server.restart()
