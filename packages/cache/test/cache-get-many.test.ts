@@ -1,12 +1,12 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it, vi } from 'vitest'
-import { type BatchLoader, MemoryTier } from '../src/index.js'
+import { type BatchLoader, type CacheObserver, MemoryTier } from '../src/index.js'
 import {
   adminClient,
   connectClient,
   deferred,
   isolatedPrefix,
   POLL,
+  spyObserver,
   startBus,
   startCache,
 } from './helpers.js'
@@ -14,20 +14,23 @@ import {
 // getMany: one pass over L1, one Redis round trip, one batch loader call for what this instance
 // must load, and still one load per key in the whole cluster.
 
-/** A "database" of ids 1..1000 (others do not exist), counting how often each id is loaded. */
-function database(delayMs = 0) {
+/**
+ * A "database" of ids 1..1000 (others do not exist), counting how often each id is loaded. Its
+ * loads wait for `gate`, when given.
+ */
+function database(gate?: Promise<void>) {
   const rows = new Map<string, string>()
   for (let id = 1; id <= 1000; id++) rows.set(String(id), `product ${id}`)
   const loads = new Map<string, number>()
   const loader = vi.fn<BatchLoader<string>>(async (ids) => {
-    if (delayMs > 0) await sleep(delayMs)
+    await gate
     for (const id of ids) loads.set(id, (loads.get(id) ?? 0) + 1)
     return new Map(ids.flatMap((id) => (rows.has(id) ? [[id, rows.get(id) as string]] : [])))
   })
   return { rows, loads, loader }
 }
 
-async function setup() {
+async function setup(observer?: CacheObserver) {
   const admin = adminClient()
   const keyPrefix = isolatedPrefix(admin)
   const channel = `${keyPrefix}cache:bus`
@@ -39,6 +42,7 @@ async function setup() {
       keyPrefix,
       l1: new MemoryTier(),
       bus: await startBus(redis, channel),
+      ...(observer ? { observer } : {}),
     })
   }
   return { admin, instance }
@@ -90,9 +94,12 @@ describe('Cache.getMany', () => {
   it('loads each id once in the whole cluster: 300 overlapping batches of 50 cold ids, 3 instances', async ({
     annotate,
   }) => {
-    const { instance } = await setup()
+    const observer = spyObserver()
+    const { instance } = await setup(observer)
     const instances = [await instance(), await instance(), await instance()]
-    const db = database(30) // slow enough for the batches to overlap
+    // The loads wait until every batch has found its ids missing in Redis: all 300 overlap.
+    const everyBatchMissed = deferred()
+    const db = database(everyBatchMissed.promise)
     const ids = Array.from({ length: 50 }, (_, i) => String(i + 1))
     // Each batch: 20 to 50 of the ids, in its own order.
     const batches = Array.from({ length: 300 }, (_, n) => {
@@ -101,11 +108,15 @@ describe('Cache.getMany', () => {
       return n % 2 ? rotated.reverse().slice(0, 20 + (n % 31)) : rotated.slice(0, 20 + (n % 31))
     })
 
-    const answers = await Promise.all(
+    const reading = Promise.all(
       batches.map((batch, n) =>
         (instances[n % 3] as (typeof instances)[0]).getMany(batch, db.loader),
       ),
     )
+    const idsAsked = batches.reduce((sum, batch) => sum + batch.length, 0)
+    await expect.poll(() => observer.miss.mock.calls.length, POLL).toBe(idsAsked)
+    everyBatchMissed.resolve()
+    const answers = await reading
 
     batches.forEach((batch, n) => {
       expect(answers[n]?.map(({ value }) => value)).toEqual(batch.map((id) => `product ${id}`))
