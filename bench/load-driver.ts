@@ -44,9 +44,7 @@ export async function driveLoad(urls: readonly string[], plan: LoadPlan): Promis
   }
   let latencies = new Float64Array(1 << 16)
   let responses = 0
-  let non2xx = 0
-  const statusCodes: Record<string, number> = {}
-  const timeline: TimelineBin[] = []
+  const tally = new ResponseTally()
   const events: LoadRun['events'] = []
   const split: Record<string, number[]> = {}
   // autocannon hands a response's headers to the request's onResponse, then (synchronously,
@@ -59,8 +57,6 @@ export async function driveLoad(urls: readonly string[], plan: LoadPlan): Promis
       }
     : undefined
   let startedAt = performance.now()
-
-  const binAt = timelineBinner(timeline)
 
   const instance = autocannon(
     {
@@ -99,18 +95,10 @@ export async function driveLoad(urls: readonly string[], plan: LoadPlan): Promis
         values.push(responseTimeMs)
         lastSplitValue = '(none)'
       }
-      const ok = statusCode >= 200 && statusCode < 300
-      if (!ok) non2xx++
-      statusCodes[statusCode] = (statusCodes[statusCode] ?? 0) + 1
-      const bin = binAt(performance.now() - startedAt)
-      bin.responses++
-      if (!ok) bin.errors++
-      if (responseTimeMs > bin.maxLatencyMs) bin.maxLatencyMs = responseTimeMs
+      tally.answered(performance.now() - startedAt, statusCode, responseTimeMs)
     },
   )
-  instance.on('reqError', () => {
-    binAt(performance.now() - startedAt).errors++
-  })
+  instance.on('reqError', () => tally.failed(performance.now() - startedAt))
 
   const timers: NodeJS.Timeout[] = []
   const scheduled: Array<Promise<void>> = []
@@ -141,12 +129,12 @@ export async function driveLoad(urls: readonly string[], plan: LoadPlan): Promis
     return {
       elapsedMs,
       responses,
-      non2xx,
+      non2xx: tally.non2xx,
       socketErrors: result.errors - result.timeouts,
       timeouts: result.timeouts,
-      statusCodes,
+      statusCodes: tally.statusCodes,
       latencies: latencies.subarray(0, Math.min(responses, latencies.length)),
-      timeline,
+      timeline: tally.timeline,
       events,
       ...(onHeaders ? { split } : {}),
     }
@@ -157,19 +145,40 @@ export async function driveLoad(urls: readonly string[], plan: LoadPlan): Promis
   }
 }
 
-/** The bin of `timeline` a moment of the run falls in (`elapsedMs` from its start), made as needed. */
-export function timelineBinner(timeline: TimelineBin[]): (elapsedMs: number) => TimelineBin {
-  return (elapsedMs) => {
+/** What the answers of a run add up to: counts by status, and a timeline of bins. */
+export class ResponseTally {
+  non2xx = 0
+  readonly statusCodes: Record<string, number> = {}
+  readonly timeline: TimelineBin[] = []
+
+  /** An answer with `statusCode` after `latencyMs`, `elapsedMs` into the run. */
+  answered(elapsedMs: number, statusCode: number, latencyMs: number): void {
+    const ok = statusCode >= 200 && statusCode < 300
+    if (!ok) this.non2xx++
+    this.statusCodes[statusCode] = (this.statusCodes[statusCode] ?? 0) + 1
+    const bin = this.#binAt(elapsedMs)
+    bin.responses++
+    if (!ok) bin.errors++
+    if (latencyMs > bin.maxLatencyMs) bin.maxLatencyMs = latencyMs
+  }
+
+  /** A request that got no answer (a socket error), `elapsedMs` into the run. */
+  failed(elapsedMs: number): void {
+    this.#binAt(elapsedMs).errors++
+  }
+
+  /** The bin a moment of the run falls in, made as needed. */
+  #binAt(elapsedMs: number): TimelineBin {
     const index = Math.max(0, Math.floor(elapsedMs / TIMELINE_BIN_MS))
-    while (timeline.length <= index) {
-      timeline.push({
-        startMs: timeline.length * TIMELINE_BIN_MS,
+    while (this.timeline.length <= index) {
+      this.timeline.push({
+        startMs: this.timeline.length * TIMELINE_BIN_MS,
         responses: 0,
         errors: 0,
         maxLatencyMs: 0,
       })
     }
-    return timeline[index] as TimelineBin
+    return this.timeline[index] as TimelineBin
   }
 }
 

@@ -1,8 +1,8 @@
 import autocannon, { type Options, type RequestData } from 'autocannon'
 import { subtractCounters } from '../cache-counters.js'
 import type { BenchContext } from '../context.js'
-import { timelineBinner } from '../load-driver.js'
-import type { LoadRun, RequestShape, TimelineBin } from '../load-types.js'
+import { ResponseTally } from '../load-driver.js'
+import type { LoadRun, RequestShape } from '../load-types.js'
 import { measurementOf } from '../measure-run.js'
 import type { RunMeasurement } from '../results.js'
 import type { RunningTarget } from '../targets.js'
@@ -28,11 +28,8 @@ export async function driveAmount(urls: readonly string[], plan: AmountPlan): Pr
   }
   const latencies = new Float64Array(plan.amount)
   let responses = 0
-  let non2xx = 0
-  const statusCodes: Record<string, number> = {}
-  const timeline: TimelineBin[] = []
+  const tally = new ResponseTally()
   let startedAt = performance.now()
-  const binAt = timelineBinner(timeline)
 
   // bench/autocannon.d.ts types only what the time-bound driver uses; `amount` is autocannon 8's.
   const options: Options & { amount: number } = {
@@ -63,18 +60,10 @@ export async function driveAmount(urls: readonly string[], plan: AmountPlan): Pr
     (_client: unknown, statusCode: number, _bytes: number, responseTimeMs: number) => {
       if (responses < latencies.length) latencies[responses] = responseTimeMs
       responses++
-      const ok = statusCode >= 200 && statusCode < 300
-      if (!ok) non2xx++
-      statusCodes[statusCode] = (statusCodes[statusCode] ?? 0) + 1
-      const bin = binAt(performance.now() - startedAt)
-      bin.responses++
-      if (!ok) bin.errors++
-      if (responseTimeMs > bin.maxLatencyMs) bin.maxLatencyMs = responseTimeMs
+      tally.answered(performance.now() - startedAt, statusCode, responseTimeMs)
     },
   )
-  instance.on('reqError', () => {
-    binAt(performance.now() - startedAt).errors++
-  })
+  instance.on('reqError', () => tally.failed(performance.now() - startedAt))
   const progress = setInterval(
     () => plan.onProgress?.(performance.now() - startedAt, responses),
     250,
@@ -87,12 +76,12 @@ export async function driveAmount(urls: readonly string[], plan: AmountPlan): Pr
     return {
       elapsedMs: performance.now() - startedAt,
       responses,
-      non2xx,
+      non2xx: tally.non2xx,
       socketErrors: result.errors - result.timeouts,
       timeouts: result.timeouts,
-      statusCodes,
+      statusCodes: tally.statusCodes,
       latencies: latencies.subarray(0, Math.min(responses, latencies.length)),
-      timeline,
+      timeline: tally.timeline,
       events: [],
     }
   } finally {
